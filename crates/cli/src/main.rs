@@ -1,0 +1,91 @@
+//! `earshot`: the headless face of Earshot. Serves the webhook, lists and
+//! exports what arrived, and sends watsonx-shaped test calls. All real work
+//! is in `earshot-core`; this crate parses arguments and prints.
+
+mod export;
+mod list;
+mod send;
+mod serve;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use earshot_core::settings;
+use earshot_core::store::Store;
+
+/// Capture, inspect and replay IBM watsonx Assistant Audio webhook recordings.
+#[derive(Debug, Parser)]
+#[command(name = "earshot", version, about)]
+struct Cli {
+    /// Where the database lives (default: the OS data dir, e.g. ~/.local/share/earshot).
+    #[arg(long, global = true, env = "EARSHOT_DATA_DIR", value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the webhook listener until Ctrl-C.
+    Serve(serve::Args),
+    /// List calls (sessions), newest first.
+    Sessions(list::SessionsArgs),
+    /// List recordings in time order.
+    Recordings(list::RecordingsArgs),
+    /// Show the request log, newest first, with reasons for rejections.
+    Requests(list::RequestsArgs),
+    /// Write a recording, or a whole call, to WAV files.
+    Export(export::Args),
+    /// Send watsonx-shaped recordings to a webhook URL.
+    Send(send::Args),
+}
+
+/// Everything that ends a command early, printed as `error: …`.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// Settings or arguments that cannot be used.
+    #[error(transparent)]
+    Settings(#[from] settings::SettingsError),
+    /// The database.
+    #[error(transparent)]
+    Store(#[from] earshot_core::store::StoreError),
+    /// Writing exported files.
+    #[error(transparent)]
+    Export(#[from] earshot_core::export::ExportError),
+    /// Anything else, already phrased for the user.
+    #[error("{0}")]
+    Message(String),
+}
+
+fn open_store(data_dir: Option<PathBuf>) -> Result<Store, CliError> {
+    Ok(Store::open(&settings::data_dir(data_dir)?)?)
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("EARSHOT_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
+    let result = match cli.command {
+        Command::Serve(args) => serve::run(cli.data_dir, args),
+        Command::Sessions(args) => open_store(cli.data_dir).and_then(|s| list::sessions(&s, args)),
+        Command::Recordings(args) => open_store(cli.data_dir).and_then(|s| list::recordings(&s, args)),
+        Command::Requests(args) => open_store(cli.data_dir).and_then(|s| list::requests(&s, args)),
+        Command::Export(args) => open_store(cli.data_dir).and_then(|s| export::run(&s, args)),
+        Command::Send(args) => send::run(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

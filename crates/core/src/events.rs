@@ -1,0 +1,42 @@
+//! Typed events the intake publishes after each commit, on a
+//! `tokio::sync::broadcast` channel: the CLI ignores them, the desktop
+//! forwards them to the UI. Events say *what changed*; readers fetch details
+//! from the store, so a lagging subscriber loses nothing but notifications.
+
+use serde::Serialize;
+
+/// How many events a slow subscriber may fall behind before it sees `Lagged`.
+pub const CAPACITY: usize = 1024;
+
+/// Something the UI may want to refresh for.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Event {
+    /// A request was written to the request log (every request, accepted or not).
+    RequestLogged {
+        /// Row id in the request log.
+        request_id: i64,
+        /// HTTP status returned.
+        status: u16,
+        /// `stored`, `duplicate`, `conflict`, `rejected`, …
+        outcome: String,
+        /// The call, when the metadata could be read.
+        session_id: Option<String>,
+    },
+    /// New audio was stored (first time, or a conflicting new version).
+    RecordingStored {
+        /// Row id of the stored version.
+        row: i64,
+        /// The watsonx recording id.
+        recording_id: String,
+        /// The call it belongs to.
+        session_id: String,
+        /// 1 for the first audio under this id, higher for conflicting resends.
+        version: u32,
+    },
+    /// Writing to the database failed; the request was answered 503.
+    StoreFault {
+        /// What SQLite reported.
+        message: String,
+    },
+}

@@ -1,0 +1,555 @@
+//! The webhook listener: an axum router that takes watsonx Audio webhook
+//! deliveries on any path, verifies the token, parses the multipart body,
+//! stores the recording, and answers `200 {}` only once the row is committed.
+//!
+//! Every request of any method or path is written to the request log with
+//! what became of it. This module owns HTTP concerns only: parsing lives in
+//! `metadata`, `audio` and `jwt`; persistence in `store`.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderMap, Method, StatusCode, header, request::Parts};
+use axum::response::{IntoResponse, Json, Response};
+use chrono::{DateTime, SecondsFormat, Utc};
+use http_body_util::{BodyExt, LengthLimitError, Limited};
+use serde_json::{Value, json};
+use tokio::net::TcpListener;
+use tokio::sync::broadcast;
+
+use crate::audio::{self, AudioError};
+use crate::events::{self, Event};
+use crate::jwt::{self, TokenSource};
+use crate::metadata::{self, Metadata};
+use crate::model::{AuthRecord, NewRecording, NewRequest, Outcome, Verdict};
+use crate::settings::{AuthConfig, AuthMode};
+use crate::store::{Committed, Writer};
+
+/// Largest `metadata` part: the six fields take ~300 bytes, so 64 KiB only stops abuse.
+pub const MAX_METADATA: u64 = 64 * 1024;
+
+/// Bytes of a rejected request's body kept in the log for inspection.
+pub const REJECTED_BODY_CAP: usize = 1024 * 1024;
+
+/// The part names watsonx uses.
+pub const METADATA_PART: &str = "metadata";
+/// The part names watsonx uses.
+pub const AUDIO_PART: &str = "audio_recording";
+
+/// Source of "now", passed in so tests control token expiry and timestamps.
+pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
+
+/// The wall clock.
+pub fn system_clock() -> Clock {
+    Arc::new(Utc::now)
+}
+
+/// Listener settings.
+#[derive(Debug, Clone)]
+pub struct IntakeConfig {
+    /// Token verification.
+    pub auth: AuthConfig,
+    /// Largest body accepted, in bytes.
+    pub max_body: usize,
+}
+
+/// Shared state of the listener. Cheap to clone.
+#[derive(Clone)]
+pub struct Intake {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: IntakeConfig,
+    writer: Writer,
+    events: broadcast::Sender<Event>,
+    clock: Clock,
+}
+
+impl Intake {
+    /// Builds the listener state around a store writer.
+    pub fn new(config: IntakeConfig, writer: Writer, clock: Clock) -> Intake {
+        let (events, _) = broadcast::channel(events::CAPACITY);
+        Intake { inner: Arc::new(Inner { config, writer, events, clock }) }
+    }
+
+    /// Events published after each commit.
+    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
+        self.inner.events.subscribe()
+    }
+
+    /// The settings in force.
+    pub fn config(&self) -> &IntakeConfig {
+        &self.inner.config
+    }
+
+    fn publish(&self, event: Event) {
+        // No subscriber is fine: the CLI runs without one.
+        let _ = self.inner.events.send(event);
+    }
+}
+
+/// The router: every method and path goes to the one handler.
+pub fn router(intake: Intake) -> Router {
+    Router::new().fallback(handle).with_state(intake)
+}
+
+/// Serves `router` on `listener` until `shutdown` resolves, then finishes in-flight requests.
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// An HTTP error answer: a status and `{ "error": code, "message": text }`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejection {
+    /// HTTP status.
+    pub status: StatusCode,
+    /// Stable machine-readable code.
+    pub code: &'static str,
+    /// What exactly was wrong, for the developer reading it.
+    pub message: String,
+}
+
+impl Rejection {
+    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Rejection {
+        Rejection { status, code, message: message.into() }
+    }
+}
+
+impl IntoResponse for Rejection {
+    fn into_response(self) -> Response {
+        (self.status, Json(json!({ "error": self.code, "message": self.message }))).into_response()
+    }
+}
+
+/// What the handler learned about a request, for the log.
+struct Seen {
+    request: NewRequest,
+    body: Option<Bytes>,
+}
+
+impl Seen {
+    fn new(head: &Parts, received_at: &str) -> Seen {
+        let remote_addr = head.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.to_string());
+        Seen {
+            request: NewRequest {
+                received_at: received_at.to_string(),
+                method: head.method.to_string(),
+                path: head.uri.path().to_string(),
+                query: head.uri.query().map(str::to_string),
+                remote_addr,
+                headers_json: redacted_headers(&head.headers).to_string(),
+                status: 0,
+                outcome: Outcome::Rejected,
+                error_code: None,
+                reason: None,
+                session_id: None,
+                recording_id: None,
+                auth: AuthRecord { verdict: Verdict::Off, reason: None, jwt_header: None, jwt_claims: None },
+                parts_json: None,
+                body_size: 0,
+                body: None,
+            },
+            body: None,
+        }
+    }
+}
+
+/// Headers as `[[name, value], …]` in arrival order, secrets removed.
+fn redacted_headers(headers: &HeaderMap) -> Value {
+    let pairs = headers
+        .iter()
+        .map(|(name, value)| {
+            let text = String::from_utf8_lossy(value.as_bytes()).into_owned();
+            let shown = match name.as_str() {
+                "authorization" | "authentication" | "proxy-authorization" => jwt::redact_signature(&text),
+                "cookie" | "x-api-key" => format!("<redacted {} chars>", text.chars().count()),
+                _ => text,
+            };
+            json!([name.as_str(), shown])
+        })
+        .collect();
+    Value::Array(pairs)
+}
+
+enum Accepted {
+    Recording(Box<NewRecording>),
+    Info,
+}
+
+async fn handle(State(intake): State<Intake>, request: Request) -> Response {
+    let started = Instant::now();
+    let now = (intake.inner.clock)();
+    let received_at = now.to_rfc3339_opts(SecondsFormat::Millis, true);
+    let (head, body) = request.into_parts();
+    let mut seen = Seen::new(&head, &received_at);
+    let result = match head.method {
+        Method::POST => receive(&intake, &head, body, &mut seen, now).await,
+        Method::GET | Method::HEAD => Ok(Accepted::Info),
+        ref other => Err(Rejection::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            format!("watsonx delivers recordings with POST; this request used {other}"),
+        )),
+    };
+    let response = match result {
+        Ok(Accepted::Recording(recording)) => store_recording(&intake, seen, *recording, started).await,
+        Ok(Accepted::Info) => {
+            seen.request.status = 200;
+            seen.request.outcome = Outcome::Info;
+            log_only(&intake, seen, started).await;
+            Json(json!({
+                "service": "earshot",
+                "message": "Earshot is listening: point the watsonx Audio webhook at this URL (it POSTs recordings)."
+            }))
+            .into_response()
+        }
+        Err(rejection) => {
+            seen.request.status = rejection.status.as_u16();
+            seen.request.outcome = Outcome::Rejected;
+            seen.request.error_code = Some(rejection.code.to_string());
+            seen.request.reason = Some(rejection.message.clone());
+            if let Some(body) = &seen.body {
+                seen.request.body = Some(body[..body.len().min(REJECTED_BODY_CAP)].to_vec());
+            }
+            log_only(&intake, seen, started).await;
+            rejection.into_response()
+        }
+    };
+    tracing::info!(
+        target: "earshot::intake",
+        "{} {} -> {} in {:.1} ms",
+        head.method,
+        head.uri.path(),
+        response.status().as_u16(),
+        started.elapsed().as_secs_f64() * 1000.0
+    );
+    response
+}
+
+async fn store_recording(intake: &Intake, mut seen: Seen, recording: NewRecording, started: Instant) -> Response {
+    seen.request.status = 200;
+    let session_id = recording.metadata.session_id.clone();
+    let recording_id = recording.metadata.recording_id.clone();
+    match intake.inner.writer.commit(seen.request.clone(), Some(recording), started).await {
+        Ok(done) => {
+            tracing::info!(
+                target: "earshot::intake",
+                "recording {recording_id} of call {session_id}: {}",
+                done.outcome.as_str()
+            );
+            announce(intake, &done, 200, Some(&session_id), Some(&recording_id));
+            Json(json!({})).into_response()
+        }
+        Err(fault) => {
+            let rejection = Rejection::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "store_unavailable",
+                format!("Earshot could not save the recording: {fault}"),
+            );
+            tracing::error!(target: "earshot::intake", "store fault: {fault}");
+            intake.publish(Event::StoreFault { message: fault.to_string() });
+            seen.request.status = 503;
+            seen.request.outcome = Outcome::Failed;
+            seen.request.error_code = Some(rejection.code.to_string());
+            seen.request.reason = Some(rejection.message.clone());
+            log_only(intake, seen, started).await;
+            rejection.into_response()
+        }
+    }
+}
+
+async fn log_only(intake: &Intake, seen: Seen, started: Instant) {
+    let status = seen.request.status;
+    let session_id = seen.request.session_id.clone();
+    match intake.inner.writer.commit(seen.request, None, started).await {
+        Ok(done) => announce(intake, &done, status, session_id.as_deref(), None),
+        Err(fault) => {
+            tracing::error!(target: "earshot::intake", "could not write the request log: {fault}");
+            intake.publish(Event::StoreFault { message: fault.to_string() });
+        }
+    }
+}
+
+fn announce(intake: &Intake, done: &Committed, status: u16, session_id: Option<&str>, recording_id: Option<&str>) {
+    if let (Some(row), Some(version), Some(session_id), Some(recording_id)) =
+        (done.recording_row, done.version, session_id, recording_id)
+        && done.outcome != Outcome::Duplicate
+    {
+        intake.publish(Event::RecordingStored {
+            row,
+            recording_id: recording_id.to_string(),
+            session_id: session_id.to_string(),
+            version,
+        });
+    }
+    intake.publish(Event::RequestLogged {
+        request_id: done.request_id,
+        status,
+        outcome: done.outcome.as_str().to_string(),
+        session_id: session_id.map(str::to_string),
+    });
+}
+
+/// Reads, parses and verifies a POST. Fills `seen` as it learns things, so a
+/// rejection is logged with everything known up to the fault.
+async fn receive(
+    intake: &Intake,
+    head: &Parts,
+    body: Body,
+    seen: &mut Seen,
+    now: DateTime<Utc>,
+) -> Result<Accepted, Rejection> {
+    let config = &intake.inner.config;
+    if let Some(encoding) = head.headers.get(header::CONTENT_ENCODING)
+        && !encoding.as_bytes().eq_ignore_ascii_case(b"identity")
+    {
+        return Err(Rejection::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_encoding",
+            format!("Content-Encoding {:?} is not supported; send the body uncompressed", String::from_utf8_lossy(encoding.as_bytes())),
+        ));
+    }
+    let bytes = read_body(&head.headers, body, config.max_body).await?;
+    seen.request.body_size = bytes.len();
+    seen.body = Some(bytes.clone());
+
+    seen.request.auth = authenticate(&config.auth, &head.headers, now);
+    let parsed = parse_delivery(head, bytes, seen).await;
+    if config.auth.mode() == AuthMode::Enforce && seen.request.auth.verdict != Verdict::Valid {
+        return Err(auth_rejection(&seen.request.auth));
+    }
+    let delivery = parsed?;
+    Ok(Accepted::Recording(Box::new(NewRecording {
+        metadata: delivery.metadata,
+        received_at: seen.request.received_at.clone(),
+        path: seen.request.path.clone(),
+        filename: delivery.filename,
+        part_content_type: delivery.content_type,
+        info: delivery.info,
+        audio: delivery.audio.to_vec(),
+        auth: seen.request.auth.clone(),
+    })))
+}
+
+fn auth_rejection(auth: &AuthRecord) -> Rejection {
+    let code = match auth.verdict {
+        Verdict::Missing => "missing_token",
+        _ => "invalid_token",
+    };
+    Rejection::new(StatusCode::UNAUTHORIZED, code, auth.reason.clone().unwrap_or_default())
+}
+
+async fn read_body(headers: &HeaderMap, body: Body, max: usize) -> Result<Bytes, Rejection> {
+    let too_large = |size: Option<u64>| {
+        let size = size.map_or("larger than allowed".to_string(), |n| format!("{n} bytes"));
+        Rejection::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body_too_large",
+            format!("the request body is {size}; the limit is {max} bytes (see --max-body)"),
+        )
+    };
+    let declared = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    if let Some(length) = declared
+        && length > max as u64
+    {
+        return Err(too_large(Some(length)));
+    }
+    match Limited::new(body, max).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => Err(too_large(None)),
+        Err(e) => Err(Rejection::new(
+            StatusCode::BAD_REQUEST,
+            "body_read_failed",
+            format!("the request body could not be read to its end: {e}"),
+        )),
+    }
+}
+
+/// Checks the token according to the mode. With verification off the token
+/// is still decoded, so users see what the sender put in it.
+fn authenticate(config: &AuthConfig, headers: &HeaderMap, now: DateTime<Utc>) -> AuthRecord {
+    let found = jwt::extract(headers);
+    let Some(secret) = config.secret() else {
+        let decoded = found.and_then(|(_, token)| jwt::decode(&token).ok());
+        return AuthRecord {
+            verdict: Verdict::Off,
+            reason: None,
+            jwt_header: decoded.as_ref().map(|d| d.header.clone()),
+            jwt_claims: decoded.map(|d| d.claims),
+        };
+    };
+    let Some((source, token)) = found else {
+        return AuthRecord {
+            verdict: Verdict::Missing,
+            reason: Some("no token: neither an Authorization nor an authentication header was sent".into()),
+            jwt_header: None,
+            jwt_claims: None,
+        };
+    };
+    let (decoded, result) = jwt::verify(&token, secret.as_bytes(), now.timestamp());
+    let (verdict, reason) = match result {
+        Ok(()) if source == TokenSource::Authentication => {
+            (Verdict::Valid, Some("token read from the 'authentication' header, not 'Authorization'".into()))
+        }
+        Ok(()) => (Verdict::Valid, None),
+        Err(e) => (Verdict::Invalid, Some(e.to_string())),
+    };
+    AuthRecord {
+        verdict,
+        reason,
+        jwt_header: decoded.as_ref().map(|d| d.header.clone()),
+        jwt_claims: decoded.map(|d| d.claims),
+    }
+}
+
+struct Delivery {
+    metadata: Metadata,
+    audio: Bytes,
+    filename: Option<String>,
+    content_type: Option<String>,
+    info: audio::AudioInfo,
+}
+
+struct AudioPart {
+    bytes: Bytes,
+    filename: Option<String>,
+    content_type: Option<String>,
+}
+
+/// The multipart boundary from the header, or — when a custom header replaced
+/// the multipart type — from the body's first line.
+fn boundary(head: &Parts, body: &[u8]) -> Result<String, Rejection> {
+    let content_type = head.headers.get(header::CONTENT_TYPE).map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+    if let Some(ct) = &content_type
+        && let Ok(b) = multer::parse_boundary(ct)
+    {
+        return Ok(b);
+    }
+    if let Some(line) = body.strip_prefix(b"--").and_then(|rest| rest.split(|&b| b == b'\r' || b == b'\n').next())
+        && (1..=200).contains(&line.len())
+        && line.iter().all(|b| b.is_ascii_graphic() || *b == b' ')
+    {
+        return Ok(String::from_utf8_lossy(line).trim_end().to_string());
+    }
+    Err(match content_type {
+        Some(ct) if ct.to_ascii_lowercase().starts_with("multipart/") => Rejection::new(
+            StatusCode::BAD_REQUEST,
+            "no_boundary",
+            format!("Content-Type {ct:?} has no boundary parameter and the body does not start with one"),
+        ),
+        Some(ct) => Rejection::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "not_multipart",
+            format!("expected multipart/form-data with 'metadata' and 'audio_recording' parts; Content-Type was {ct:?}"),
+        ),
+        None => Rejection::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "not_multipart",
+            "expected multipart/form-data with 'metadata' and 'audio_recording' parts; no Content-Type was sent",
+        ),
+    })
+}
+
+fn multipart_rejection(error: multer::Error) -> Rejection {
+    use multer::Error as E;
+    match error {
+        E::FieldSizeExceeded { limit, field_name } => Rejection::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "metadata_too_large",
+            format!("the '{}' part is larger than {limit} bytes", field_name.unwrap_or_default()),
+        ),
+        E::IncompleteFieldData { .. } | E::IncompleteStream | E::IncompleteHeaders => Rejection::new(
+            StatusCode::BAD_REQUEST,
+            "truncated_multipart",
+            format!("the multipart body ends early: {error}"),
+        ),
+        E::ReadHeaderFailed(_) | E::DecodeHeaderName { .. } | E::DecodeHeaderValue { .. } => Rejection::new(
+            StatusCode::BAD_REQUEST,
+            "malformed_part_headers",
+            format!("a multipart part's headers could not be read: {error}"),
+        ),
+        other => Rejection::new(StatusCode::BAD_REQUEST, "malformed_multipart", format!("the multipart body is malformed: {other}")),
+    }
+}
+
+async fn parse_delivery(head: &Parts, body: Bytes, seen: &mut Seen) -> Result<Delivery, Rejection> {
+    let boundary = boundary(head, &body)?;
+    let constraints = multer::Constraints::new()
+        .size_limit(multer::SizeLimit::new().for_field(METADATA_PART, MAX_METADATA));
+    let stream = futures_util::stream::once(async move { Ok::<Bytes, std::convert::Infallible>(body) });
+    let mut multipart = multer::Multipart::with_constraints(stream, boundary, constraints);
+    let mut metadata: Option<Bytes> = None;
+    let mut audio_part: Option<AudioPart> = None;
+    let mut parts = Vec::new();
+    let result = loop {
+        let field = match multipart.next_field().await {
+            Ok(Some(field)) => field,
+            Ok(None) => break Ok(()),
+            Err(e) => break Err(multipart_rejection(e)),
+        };
+        let name = field.name().unwrap_or("").to_string();
+        let filename = field.file_name().map(str::to_string);
+        let content_type = field
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+        let bytes = match field.bytes().await {
+            Ok(b) => b,
+            Err(e) => break Err(multipart_rejection(e)),
+        };
+        parts.push(json!({"name": name, "filename": filename, "content_type": content_type, "size": bytes.len()}));
+        let duplicate = || {
+            Rejection::new(StatusCode::BAD_REQUEST, "duplicate_part", format!("the '{name}' part appears more than once"))
+        };
+        match name.as_str() {
+            METADATA_PART if metadata.is_some() => break Err(duplicate()),
+            METADATA_PART => metadata = Some(bytes),
+            AUDIO_PART if audio_part.is_some() => break Err(duplicate()),
+            AUDIO_PART => audio_part = Some(AudioPart { bytes, filename, content_type }),
+            _ => {}
+        }
+    };
+    seen.request.parts_json = Some(Value::Array(parts.clone()).to_string());
+    result?;
+    let missing = |part: &str| {
+        let names: Vec<&str> = parts.iter().filter_map(|p| p["name"].as_str()).collect();
+        Rejection::new(
+            StatusCode::BAD_REQUEST,
+            "missing_part",
+            format!("the request has no '{part}' part (parts received: {})", if names.is_empty() { "none".to_string() } else { names.join(", ") }),
+        )
+    };
+    let metadata_bytes = metadata.ok_or_else(|| missing(METADATA_PART))?;
+    let metadata = metadata::parse(&metadata_bytes)
+        .map_err(|e| Rejection::new(StatusCode::UNPROCESSABLE_ENTITY, e.code(), e.to_string()))?;
+    seen.request.session_id = Some(metadata.session_id.clone());
+    seen.request.recording_id = Some(metadata.recording_id.clone());
+    let audio_part = audio_part.ok_or_else(|| missing(AUDIO_PART))?;
+    let info = audio::describe(&audio_part.bytes, audio_part.content_type.as_deref()).map_err(|e| {
+        let code = match e {
+            AudioError::Empty => "empty_audio",
+            AudioError::Wav(_) => "invalid_wav",
+            AudioError::BadParameter(_) => "invalid_audio_type",
+        };
+        Rejection::new(StatusCode::UNPROCESSABLE_ENTITY, code, e.to_string())
+    })?;
+    Ok(Delivery {
+        metadata,
+        audio: audio_part.bytes,
+        filename: audio_part.filename,
+        content_type: audio_part.content_type,
+        info,
+    })
+}
