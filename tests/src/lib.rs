@@ -1,1 +1,134 @@
-//! placeholder
+//! Helpers for Earshot's end-to-end scenarios: find the built `earshot`
+//! binary, run it in an isolated data dir, and start `earshot serve` on a
+//! free loopback port.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// The `earshot` binary next to the test executable (`target/<profile>/earshot`).
+///
+/// `make test` builds it first with `cargo build --workspace --bins`.
+pub fn earshot_bin() -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    let profile_dir = exe.parent().and_then(Path::parent).expect("target/<profile>/deps/<test>");
+    let bin = profile_dir.join(format!("earshot{}", std::env::consts::EXE_SUFFIX));
+    assert!(bin.exists(), "{} is missing: run `cargo build --workspace --bins` first (make test does)", bin.display());
+    bin
+}
+
+/// A command for `earshot` with only this test's data dir in its environment.
+pub fn earshot(data_dir: &Path) -> Command {
+    let mut command = Command::new(earshot_bin());
+    command
+        .env_remove("EARSHOT_SECRET")
+        .env_remove("EARSHOT_LISTEN")
+        .env_remove("EARSHOT_AUTH")
+        .env_remove("EARSHOT_MAX_BODY")
+        .env("EARSHOT_DATA_DIR", data_dir)
+        .env("EARSHOT_LOG", "warn");
+    command
+}
+
+/// Runs `earshot ARGS` and returns its output.
+pub fn run(data_dir: &Path, args: &[&str]) -> Output {
+    earshot(data_dir).args(args).output().expect("run earshot")
+}
+
+/// Stdout of a successful run; panics with stderr otherwise.
+pub fn run_ok(data_dir: &Path, args: &[&str]) -> String {
+    let output = run(data_dir, args);
+    assert!(
+        output.status.success(),
+        "earshot {args:?} failed: {}\n{}",
+        String::from_utf8_lossy(&output.stderr),
+        String::from_utf8_lossy(&output.stdout)
+    );
+    String::from_utf8(output.stdout).expect("utf-8 output")
+}
+
+/// A running `earshot serve`, killed on drop.
+pub struct Server {
+    child: Child,
+    /// `http://127.0.0.1:PORT`.
+    pub base_url: String,
+}
+
+impl Server {
+    /// Starts `earshot serve --listen 127.0.0.1:0 EXTRA…` and waits for its address.
+    pub fn start(data_dir: &Path, extra: &[&str]) -> Server {
+        Server::start_with_env(data_dir, extra, &[])
+    }
+
+    /// Like [`Server::start`], with extra `EARSHOT_*` variables in its environment.
+    pub fn start_with_env(data_dir: &Path, extra: &[&str], env: &[(&str, &str)]) -> Server {
+        let mut child = earshot(data_dir)
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(extra)
+            .envs(env.iter().copied())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("spawn earshot serve");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(url) = line.strip_prefix("listening on ") {
+                    let _ = tx.send(url.to_string());
+                }
+            }
+        });
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let base_url = loop {
+            if let Ok(url) = rx.recv_timeout(Duration::from_millis(100)) {
+                break url;
+            }
+            if let Ok(Some(status)) = child.try_wait() {
+                panic!("earshot serve exited early with {status}");
+            }
+            assert!(Instant::now() < deadline, "earshot serve did not report its address within 20 s");
+        };
+        Server { child, base_url }
+    }
+
+    /// The webhook URL at `path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base_url)
+    }
+
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Decodes raw μ-law with sox, the independent reference decoder.
+pub fn sox_decode_mulaw(raw: &[u8], work: &Path) -> Vec<i16> {
+    let input = work.join("sox-in.ul");
+    let output = work.join("sox-out.wav");
+    std::fs::write(&input, raw).expect("write sox input");
+    let status = Command::new("sox")
+        .args(["-t", "ul", "-r", "8000", "-c", "1"])
+        .arg(&input)
+        .args(["-e", "signed", "-b", "16"])
+        .arg(&output)
+        .status()
+        .expect("sox is needed as the reference decoder (make test installs it)");
+    assert!(status.success(), "sox failed");
+    read_wav_i16(&std::fs::read(&output).expect("sox output"))
+}
+
+/// Reads a PCM16 WAV with `hound` (not Earshot's own parser).
+pub fn read_wav_i16(bytes: &[u8]) -> Vec<i16> {
+    let reader = hound::WavReader::new(std::io::Cursor::new(bytes)).expect("a PCM WAV");
+    reader.into_samples::<i16>().collect::<Result<_, _>>().expect("16-bit samples")
+}

@@ -39,7 +39,9 @@ pub fn run(store: &Store, args: Args) -> Result<(), CliError> {
     let given = args.recording.unwrap_or_default();
     let (id, version) = match given.rsplit_once('@') {
         Some((id, v)) => {
-            let v = v.parse::<u32>().map_err(|_| CliError::Message(format!("{given:?}: the part after @ must be a version number")))?;
+            let v = v
+                .parse::<u32>()
+                .map_err(|_| CliError::Message(format!("{given:?}: the part after @ must be a version number")))?;
             (id.to_string(), Some(v))
         }
         None => (given.clone(), None),

@@ -105,7 +105,10 @@ pub fn requests(store: &Store, args: RequestsArgs) -> Result<(), CliError> {
         println!("no requests yet");
         return Ok(());
     }
-    println!("{:>6}  {:<24}  {:<6}  {:<20}  {:>6}  {:>8}  {:<9}  REASON", "ID", "TIME", "METHOD", "PATH", "STATUS", "MS", "OUTCOME");
+    println!(
+        "{:>6}  {:<24}  {:<6}  {:<20}  {:>6}  {:>8}  {:<9}  REASON",
+        "ID", "TIME", "METHOD", "PATH", "STATUS", "MS", "OUTCOME"
+    );
     for q in requests {
         println!(
             "{:>6}  {:<24}  {:<6}  {:<20}  {:>6}  {:>8.1}  {:<9}  {}",

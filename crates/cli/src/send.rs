@@ -86,14 +86,18 @@ pub fn run(args: Args) -> Result<(), CliError> {
         return Err(CliError::Message("--count must be at least 1".into()));
     }
     let payload = payload(&args)?;
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::Message(format!("cannot start tokio: {e}")))?
+        .block_on(send_all(&args, &payload))
+}
+
+async fn send_all(args: &Args, payload: &Payload) -> Result<(), CliError> {
     let client = reqwest::Client::builder()
         .timeout(TIMEOUT)
         .build()
         .map_err(|e| CliError::Message(format!("cannot build the HTTP client: {e}")))?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| CliError::Message(format!("cannot start tokio: {e}")))?;
     let session_id = args.session.clone().unwrap_or_else(|| Uuid::new_v4().to_string());
     let assistant_id = Uuid::new_v4().to_string();
     let environment_id = Uuid::new_v4().to_string();
@@ -109,19 +113,18 @@ pub fn run(args: Args) -> Result<(), CliError> {
         let boundary = format!("----------{}", Uuid::new_v4().to_string().to_uppercase());
         let delivery = sample::delivery(&ids, &payload.bytes, payload.packaging, payload.duration_ms, now, &boundary);
         let started = Instant::now();
-        let response = runtime.block_on(
-            client
-                .post(&args.url)
-                .header("Content-Type", delivery.content_type)
-                .header("Authorization", sample::authorization(args.secret.as_bytes(), now))
-                .body(delivery.body)
-                .send(),
-        );
+        let response = client
+            .post(&args.url)
+            .header("Content-Type", delivery.content_type)
+            .header("Authorization", sample::authorization(args.secret.as_bytes(), now))
+            .body(delivery.body)
+            .send()
+            .await;
         let ms = started.elapsed().as_secs_f64() * 1000.0;
         match response {
             Ok(response) => {
                 let status = response.status();
-                let body = runtime.block_on(response.text()).unwrap_or_default();
+                let body = response.text().await.unwrap_or_default();
                 println!("{} recording {} session {} {ms:.1} ms", status.as_u16(), ids.recording_id, ids.session_id);
                 if !status.is_success() {
                     failures += 1;

@@ -239,10 +239,7 @@ mod tests {
     fn rate_parameter_is_honoured_and_checked() {
         let info = describe(&[0; 16000], Some("audio/mulaw; rate=16000")).unwrap();
         assert_eq!((info.sample_rate, info.duration_ms), (16000, 1000));
-        assert!(matches!(
-            describe(&[0; 10], Some("audio/mulaw;rate=fast")),
-            Err(AudioError::BadParameter(_))
-        ));
+        assert!(matches!(describe(&[0; 10], Some("audio/mulaw;rate=fast")), Err(AudioError::BadParameter(_))));
     }
 
     #[test]

@@ -318,7 +318,10 @@ async fn receive(
         return Err(Rejection::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported_encoding",
-            format!("Content-Encoding {:?} is not supported; send the body uncompressed", String::from_utf8_lossy(encoding.as_bytes())),
+            format!(
+                "Content-Encoding {:?} is not supported; send the body uncompressed",
+                String::from_utf8_lossy(encoding.as_bytes())
+            ),
         ));
     }
     let bytes = read_body(&head.headers, body, config.max_body).await?;
@@ -431,7 +434,8 @@ struct AudioPart {
 /// The multipart boundary from the header, or — when a custom header replaced
 /// the multipart type — from the body's first line.
 fn boundary(head: &Parts, body: &[u8]) -> Result<String, Rejection> {
-    let content_type = head.headers.get(header::CONTENT_TYPE).map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+    let content_type =
+        head.headers.get(header::CONTENT_TYPE).map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
     if let Some(ct) = &content_type
         && let Ok(b) = multer::parse_boundary(ct)
     {
@@ -452,7 +456,9 @@ fn boundary(head: &Parts, body: &[u8]) -> Result<String, Rejection> {
         Some(ct) => Rejection::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "not_multipart",
-            format!("expected multipart/form-data with 'metadata' and 'audio_recording' parts; Content-Type was {ct:?}"),
+            format!(
+                "expected multipart/form-data with 'metadata' and 'audio_recording' parts; Content-Type was {ct:?}"
+            ),
         ),
         None => Rejection::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -480,14 +486,18 @@ fn multipart_rejection(error: multer::Error) -> Rejection {
             "malformed_part_headers",
             format!("a multipart part's headers could not be read: {error}"),
         ),
-        other => Rejection::new(StatusCode::BAD_REQUEST, "malformed_multipart", format!("the multipart body is malformed: {other}")),
+        other => Rejection::new(
+            StatusCode::BAD_REQUEST,
+            "malformed_multipart",
+            format!("the multipart body is malformed: {other}"),
+        ),
     }
 }
 
 async fn parse_delivery(head: &Parts, body: Bytes, seen: &mut Seen) -> Result<Delivery, Rejection> {
     let boundary = boundary(head, &body)?;
-    let constraints = multer::Constraints::new()
-        .size_limit(multer::SizeLimit::new().for_field(METADATA_PART, MAX_METADATA));
+    let constraints =
+        multer::Constraints::new().size_limit(multer::SizeLimit::new().for_field(METADATA_PART, MAX_METADATA));
     let stream = futures_util::stream::once(async move { Ok::<Bytes, std::convert::Infallible>(body) });
     let mut multipart = multer::Multipart::with_constraints(stream, boundary, constraints);
     let mut metadata: Option<Bytes> = None;
@@ -501,17 +511,19 @@ async fn parse_delivery(head: &Parts, body: Bytes, seen: &mut Seen) -> Result<De
         };
         let name = field.name().unwrap_or("").to_string();
         let filename = field.file_name().map(str::to_string);
-        let content_type = field
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+        let content_type =
+            field.headers().get(header::CONTENT_TYPE).map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
         let bytes = match field.bytes().await {
             Ok(b) => b,
             Err(e) => break Err(multipart_rejection(e)),
         };
         parts.push(json!({"name": name, "filename": filename, "content_type": content_type, "size": bytes.len()}));
         let duplicate = || {
-            Rejection::new(StatusCode::BAD_REQUEST, "duplicate_part", format!("the '{name}' part appears more than once"))
+            Rejection::new(
+                StatusCode::BAD_REQUEST,
+                "duplicate_part",
+                format!("the '{name}' part appears more than once"),
+            )
         };
         match name.as_str() {
             METADATA_PART if metadata.is_some() => break Err(duplicate()),
@@ -528,7 +540,10 @@ async fn parse_delivery(head: &Parts, body: Bytes, seen: &mut Seen) -> Result<De
         Rejection::new(
             StatusCode::BAD_REQUEST,
             "missing_part",
-            format!("the request has no '{part}' part (parts received: {})", if names.is_empty() { "none".to_string() } else { names.join(", ") }),
+            format!(
+                "the request has no '{part}' part (parts received: {})",
+                if names.is_empty() { "none".to_string() } else { names.join(", ") }
+            ),
         )
     };
     let metadata_bytes = metadata.ok_or_else(|| missing(METADATA_PART))?;

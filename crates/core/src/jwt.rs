@@ -169,9 +169,8 @@ fn check(token: &str, decoded: &Decoded, secret: &[u8], now: i64) -> Result<(), 
         None => return Err(JwtError::UnsupportedAlg(String::new())),
     };
     let (signing_input, signature) = token.rsplit_once('.').ok_or(JwtError::Malformed(1))?;
-    let signature = URL_SAFE_NO_PAD
-        .decode(signature.trim_end_matches('='))
-        .map_err(|_| JwtError::Base64("signature"))?;
+    let signature =
+        URL_SAFE_NO_PAD.decode(signature.trim_end_matches('=')).map_err(|_| JwtError::Base64("signature"))?;
     let matches = match alg {
         Alg::Hs256 => mac_matches::<Hmac<Sha256>>(secret, signing_input.as_bytes(), &signature),
         Alg::Hs384 => mac_matches::<Hmac<Sha384>>(secret, signing_input.as_bytes(), &signature),
@@ -204,11 +203,9 @@ fn mac_matches<M: Mac + KeyInit>(key: &[u8], input: &[u8], signature: &[u8]) -> 
 fn time_claim(claims: &Value, name: &'static str) -> Result<Option<i64>, JwtError> {
     match claims.get(name) {
         None | Some(Value::Null) => Ok(None),
-        Some(Value::Number(n)) => n
-            .as_i64()
-            .or_else(|| n.as_f64().map(|f| f as i64))
-            .map(Some)
-            .ok_or(JwtError::BadTimeClaim(name)),
+        Some(Value::Number(n)) => {
+            n.as_i64().or_else(|| n.as_f64().map(|f| f as i64)).map(Some).ok_or(JwtError::BadTimeClaim(name))
+        }
         Some(_) => Err(JwtError::BadTimeClaim(name)),
     }
 }
@@ -305,9 +302,7 @@ mod tests {
 
     #[test]
     fn alg_none_and_asymmetric_algs_are_refused() {
-        let enc = |v: Value| {
-            base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, v.to_string())
-        };
+        let enc = |v: Value| base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, v.to_string());
         let none = format!("{}.{}.", enc(json!({"alg": "none"})), enc(ibm_claims()));
         assert_eq!(verdict(&none), Err(JwtError::AlgNone));
         let rs = format!("{}.{}.c2ln", enc(json!({"alg": "RS256"})), enc(ibm_claims()));

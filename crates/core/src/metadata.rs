@@ -110,7 +110,10 @@ pub fn parse(bytes: &[u8]) -> Result<Metadata, MetadataError> {
             return Err(MetadataError::Invalid { field, problem: "is empty".into() });
         }
         if text.len() > MAX_ID_LEN {
-            return Err(MetadataError::Invalid { field, problem: format!("is {} bytes long (at most {MAX_ID_LEN})", text.len()) });
+            return Err(MetadataError::Invalid {
+                field,
+                problem: format!("is {} bytes long (at most {MAX_ID_LEN})", text.len()),
+            });
         }
         fields.push(text.clone());
     }

@@ -16,11 +16,7 @@ const fn decode_formula(code: u8) -> i16 {
     let u = !code;
     let mut t = (((u & 0x0F) as i32) << 3) + BIAS;
     t <<= ((u & 0x70) >> 4) as i32;
-    if u & 0x80 != 0 {
-        (BIAS - t) as i16
-    } else {
-        (t - BIAS) as i16
-    }
+    if u & 0x80 != 0 { (BIAS - t) as i16 } else { (t - BIAS) as i16 }
 }
 
 const fn build_table() -> [i16; 256] {

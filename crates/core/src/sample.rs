@@ -43,7 +43,14 @@ pub struct Delivery {
 ///
 /// The utterance is taken to have ended at `stopped`, so `start_timestamp` is
 /// `stopped` minus the audio's duration.
-pub fn delivery(ids: &CallIds, audio: &[u8], packaging: Packaging, duration_ms: u64, stopped: DateTime<Utc>, boundary: &str) -> Delivery {
+pub fn delivery(
+    ids: &CallIds,
+    audio: &[u8],
+    packaging: Packaging,
+    duration_ms: u64,
+    stopped: DateTime<Utc>,
+    boundary: &str,
+) -> Delivery {
     let start = stopped - Duration::milliseconds(duration_ms as i64);
     let metadata = json!({
         "assistant_id": ids.assistant_id,
@@ -54,7 +61,10 @@ pub fn delivery(ids: &CallIds, audio: &[u8], packaging: Packaging, duration_ms: 
         "stop_timestamp": stopped.to_rfc3339_opts(SecondsFormat::Millis, true),
     });
     let audio_headers = match packaging {
-        Packaging::Raw => "Content-Disposition: form-data; name=\"audio_recording\"\r\nContent-Type: audio/mulaw;rate=8000".to_string(),
+        Packaging::Raw => {
+            "Content-Disposition: form-data; name=\"audio_recording\"\r\nContent-Type: audio/mulaw;rate=8000"
+                .to_string()
+        }
         Packaging::Wav => format!(
             "Content-Disposition: form-data; name=\"audio_recording\"; filename=\"{}.wav\"\r\nContent-Type: audio/wav",
             ids.recording_id

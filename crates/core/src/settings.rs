@@ -163,8 +163,9 @@ impl SavedSettings {
     pub fn load(data_dir: &Path) -> Result<SavedSettings, SettingsError> {
         let path = data_dir.join(SETTINGS_FILE);
         match std::fs::read(&path) {
-            Ok(bytes) => serde_json::from_slice(&bytes)
-                .map_err(|e| SettingsError::File { path, message: e.to_string() }),
+            Ok(bytes) => {
+                serde_json::from_slice(&bytes).map_err(|e| SettingsError::File { path, message: e.to_string() })
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(SavedSettings::default()),
             Err(e) => Err(SettingsError::File { path, message: e.to_string() }),
         }

@@ -182,12 +182,7 @@ pub fn mulaw_wav(codes: &[u8], sample_rate: u32, channels: u16) -> Vec<u8> {
 
 /// Writes linear samples as a 16-bit PCM WAV (44-byte header) through `hound`.
 pub fn pcm16_wav(samples: &[i16], sample_rate: u32, channels: u16) -> Vec<u8> {
-    let spec = hound::WavSpec {
-        channels,
-        sample_rate,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
+    let spec = hound::WavSpec { channels, sample_rate, bits_per_sample: 16, sample_format: hound::SampleFormat::Int };
     let mut cursor = Cursor::new(Vec::with_capacity(44 + samples.len() * 2));
     {
         // Writing to memory cannot fail short of allocation failure.

@@ -70,7 +70,9 @@ const BOUNDARY: &str = "----------3676416B-9AD6-440C-B3C8-FC66DDC7DB45";
 fn multipart(parts: &[Part<'_>]) -> Vec<u8> {
     let mut body = Vec::new();
     for part in parts {
-        body.extend_from_slice(format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{}\"", part.name).as_bytes());
+        body.extend_from_slice(
+            format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{}\"", part.name).as_bytes(),
+        );
         body.extend_from_slice(part.headers.as_bytes());
         body.extend_from_slice(b"\r\n\r\n");
         body.extend_from_slice(&part.bytes);
@@ -82,7 +84,11 @@ fn multipart(parts: &[Part<'_>]) -> Vec<u8> {
 
 fn watsonx_body(recording_id: &str, audio: &[u8], audio_headers: &str) -> Vec<u8> {
     multipart(&[
-        Part { name: "metadata", headers: "\r\nContent-Type: application/json", bytes: metadata(recording_id).to_string().into_bytes() },
+        Part {
+            name: "metadata",
+            headers: "\r\nContent-Type: application/json",
+            bytes: metadata(recording_id).to_string().into_bytes(),
+        },
         Part { name: "audio_recording", headers: audio_headers, bytes: audio.to_vec() },
     ])
 }
@@ -207,14 +213,20 @@ fn error_cases() -> Vec<Case> {
         },
         Case {
             label: "wrong secret",
-            request: post().header("authorization", format!("Bearer {wrong_secret}")).body(Body::from(good.clone())).unwrap(),
+            request: post()
+                .header("authorization", format!("Bearer {wrong_secret}"))
+                .body(Body::from(good.clone()))
+                .unwrap(),
             status: StatusCode::UNAUTHORIZED,
             code: "invalid_token",
             message_has: "signature does not match",
         },
         Case {
             label: "not multipart",
-            request: with_token(Request::post("/")).header("content-type", "application/json").body(Body::from("{}")).unwrap(),
+            request: with_token(Request::post("/"))
+                .header("content-type", "application/json")
+                .body(Body::from("{}"))
+                .unwrap(),
             status: StatusCode::UNSUPPORTED_MEDIA_TYPE,
             code: "not_multipart",
             message_has: "application/json",
@@ -235,21 +247,27 @@ fn error_cases() -> Vec<Case> {
         },
         Case {
             label: "missing field",
-            request: with_token(post()).body(Body::from(multipart(&[meta_part(&meta_missing), audio_part(ramp(10))]))).unwrap(),
+            request: with_token(post())
+                .body(Body::from(multipart(&[meta_part(&meta_missing), audio_part(ramp(10))])))
+                .unwrap(),
             status: StatusCode::UNPROCESSABLE_ENTITY,
             code: "missing_field",
             message_has: "'session_id'",
         },
         Case {
             label: "bad timestamp",
-            request: with_token(post()).body(Body::from(multipart(&[meta_part(&meta_bad_time), audio_part(ramp(10))]))).unwrap(),
+            request: with_token(post())
+                .body(Body::from(multipart(&[meta_part(&meta_bad_time), audio_part(ramp(10))])))
+                .unwrap(),
             status: StatusCode::UNPROCESSABLE_ENTITY,
             code: "invalid_timestamp",
             message_has: "start_timestamp",
         },
         Case {
             label: "empty audio",
-            request: with_token(post()).body(Body::from(multipart(&[meta_part(&metadata("rec-x")), audio_part(vec![])]))).unwrap(),
+            request: with_token(post())
+                .body(Body::from(multipart(&[meta_part(&metadata("rec-x")), audio_part(vec![])])))
+                .unwrap(),
             status: StatusCode::UNPROCESSABLE_ENTITY,
             code: "empty_audio",
             message_has: "empty",
@@ -257,7 +275,10 @@ fn error_cases() -> Vec<Case> {
         Case {
             label: "broken RIFF",
             request: with_token(post())
-                .body(Body::from(multipart(&[meta_part(&metadata("rec-x")), audio_part(b"RIFF\x10\0\0\0WAVEjunk".to_vec())])))
+                .body(Body::from(multipart(&[
+                    meta_part(&metadata("rec-x")),
+                    audio_part(b"RIFF\x10\0\0\0WAVEjunk".to_vec()),
+                ])))
                 .unwrap(),
             status: StatusCode::UNPROCESSABLE_ENTITY,
             code: "invalid_wav",
@@ -266,7 +287,11 @@ fn error_cases() -> Vec<Case> {
         Case {
             label: "duplicate part",
             request: with_token(post())
-                .body(Body::from(multipart(&[meta_part(&metadata("rec-x")), meta_part(&metadata("rec-y")), audio_part(ramp(10))])))
+                .body(Body::from(multipart(&[
+                    meta_part(&metadata("rec-x")),
+                    meta_part(&metadata("rec-y")),
+                    audio_part(ramp(10)),
+                ])))
                 .unwrap(),
             status: StatusCode::BAD_REQUEST,
             code: "duplicate_part",
@@ -382,7 +407,8 @@ async fn authentication_header_is_accepted_as_a_fallback() {
 async fn a_replaced_content_type_still_parses_from_the_body_boundary() {
     let f = fixture();
     let body = watsonx_body("rec-ct", &ramp(100), "");
-    let request = with_token(Request::post("/hook")).header("content-type", "application/json").body(Body::from(body)).unwrap();
+    let request =
+        with_token(Request::post("/hook")).header("content-type", "application/json").body(Body::from(body)).unwrap();
     assert_eq!(call(intake::router(f.intake.clone()), request).await.0, StatusCode::OK);
 }
 
@@ -416,7 +442,12 @@ async fn start_server(f: &Fixture) -> (String, tokio::sync::oneshot::Sender<()>)
     (url, stop)
 }
 
-fn reqwest_form(recording_id: &str, audio: Vec<u8>, filename: Option<&str>, mime: Option<&str>) -> reqwest::multipart::Form {
+fn reqwest_form(
+    recording_id: &str,
+    audio: Vec<u8>,
+    filename: Option<&str>,
+    mime: Option<&str>,
+) -> reqwest::multipart::Form {
     let mut part = reqwest::multipart::Part::bytes(audio);
     if let Some(name) = filename {
         part = part.file_name(name.to_string());
@@ -467,7 +498,13 @@ async fn every_200_means_the_row_is_already_readable() {
         let (client, url, store) = (client.clone(), url.clone(), f.store.clone());
         tasks.push(tokio::spawn(async move {
             let id = format!("durable-{i}");
-            let response = client.post(&url).bearer_auth(token()).multipart(reqwest_form(&id, ramp(4000 + i), None, None)).send().await.unwrap();
+            let response = client
+                .post(&url)
+                .bearer_auth(token())
+                .multipart(reqwest_form(&id, ramp(4000 + i), None, None))
+                .send()
+                .await
+                .unwrap();
             assert_eq!(response.status(), 200);
             // A fresh connection, straight after the answer: the commit must already be visible.
             let rec = store.find_recording(&id, None).unwrap();
