@@ -19,6 +19,7 @@ use axum::response::{IntoResponse, Json, Response};
 use chrono::{DateTime, SecondsFormat, Utc};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
 use tokio::net::TcpListener;
 use tokio::sync::broadcast;
 
@@ -341,6 +342,7 @@ async fn receive(
         filename: delivery.filename,
         part_content_type: delivery.content_type,
         info: delivery.info,
+        sha256: hex::encode(Sha256::digest(&delivery.audio)),
         audio: delivery.audio.to_vec(),
         auth: seen.request.auth.clone(),
     })))

@@ -133,6 +133,9 @@ pub struct NewRecording {
     pub info: AudioInfo,
     /// The bytes exactly as received.
     pub audio: Vec<u8>,
+    /// SHA-256 of `audio`, hex; computed by the caller so hashing runs in
+    /// parallel instead of on the single writer thread.
+    pub sha256: String,
     /// Verification outcome.
     pub auth: AuthRecord,
 }

@@ -14,7 +14,6 @@ use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::audio::{AudioInfo, Container, Encoding};
@@ -97,6 +96,9 @@ impl Store {
             .map_err(|source| StoreError::DataDir { path: data_dir.to_path_buf(), source })?;
         let store = Store { path: data_dir.join(DB_FILE) };
         let mut conn = store.connect_with(OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE)?;
+        // Recordings are 10–500 KB blobs: 64 KiB pages store them in a few
+        // overflow pages instead of dozens. Only takes effect on a new file.
+        conn.pragma_update(None, "page_size", 65536)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         migrate(&mut conn)?;
         Ok(store)
@@ -123,11 +125,22 @@ impl Store {
     /// Starts the writer thread. Each listener needs one; it stops when the last clone is dropped.
     pub fn writer(&self) -> Result<Writer, StoreError> {
         let conn = self.connect()?;
+        // Checkpoints copy the WAL into the database and fsync it; run inline
+        // they stall the commit that triggers them (p99 180 ms in the intake
+        // bench). A second thread does them between commits instead.
+        conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        let checkpointer = self.connect()?;
+        let (nudge, nudged) = std::sync::mpsc::sync_channel(1);
         let (tx, rx) = mpsc::channel(QUEUE);
+        let spawn_failed = |source| StoreError::DataDir { path: self.path.clone(), source };
+        std::thread::Builder::new()
+            .name("earshot-store-checkpoint".into())
+            .spawn(move || checkpoint_loop(checkpointer, nudged))
+            .map_err(spawn_failed)?;
         std::thread::Builder::new()
             .name("earshot-store-writer".into())
-            .spawn(move || write_loop(conn, rx))
-            .map_err(|source| StoreError::DataDir { path: self.path.clone(), source })?;
+            .spawn(move || write_loop(conn, rx, nudge))
+            .map_err(spawn_failed)?;
         Ok(Writer { tx })
     }
 
@@ -355,7 +368,23 @@ impl Writer {
     }
 }
 
-fn write_loop(mut conn: Connection, mut rx: mpsc::Receiver<Job>) {
+/// Copies committed WAL frames into the database whenever the writer has
+/// committed, without blocking it (PASSIVE). Ends with the writer.
+fn checkpoint_loop(conn: Connection, nudged: std::sync::mpsc::Receiver<()>) {
+    use std::sync::mpsc::RecvTimeoutError;
+    loop {
+        match nudged.recv_timeout(Duration::from_secs(1)) {
+            Ok(()) | Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => break,
+        }
+        if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+            tracing::warn!(target: "earshot::store", "checkpoint failed (will retry): {e}");
+        }
+    }
+    let _ = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+}
+
+fn write_loop(mut conn: Connection, mut rx: mpsc::Receiver<Job>, nudge: std::sync::mpsc::SyncSender<()>) {
     while let Some(first) = rx.blocking_recv() {
         let mut jobs = vec![first];
         while jobs.len() < MAX_GROUP {
@@ -365,6 +394,8 @@ fn write_loop(mut conn: Connection, mut rx: mpsc::Receiver<Job>) {
             }
         }
         let results = commit_group(&mut conn, &jobs);
+        // A full channel means a checkpoint is already due; nothing to add.
+        let _ = nudge.try_send(());
         for (job, result) in jobs.into_iter().zip(results) {
             // The caller may have gone (client hung up); the write stands regardless.
             let _ = job.reply.send(result);
@@ -403,45 +434,45 @@ fn apply(conn: &Connection, job: &Job) -> rusqlite::Result<Committed> {
         }
     };
     let r = &job.request;
-    conn.execute(
+    conn.prepare_cached(
         "INSERT INTO requests (received_at, method, path, query, remote_addr, headers_json, status, latency_us,
             outcome, error_code, reason, session_id, recording_id, recording_row, auth_verdict, auth_reason,
             jwt_header, jwt_claims, parts_json, body_size, body)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
-        params![
-            r.received_at,
-            r.method,
-            r.path,
-            r.query,
-            r.remote_addr,
-            r.headers_json,
-            r.status,
-            job.started.elapsed().as_micros() as i64,
-            outcome.as_str(),
-            r.error_code,
-            r.reason,
-            r.session_id,
-            r.recording_id,
-            recording_row,
-            r.auth.verdict.as_str(),
-            r.auth.reason,
-            r.auth.jwt_header.as_ref().map(Value::to_string),
-            r.auth.jwt_claims.as_ref().map(Value::to_string),
-            r.parts_json,
-            r.body_size as i64,
-            r.body,
-        ],
-    )?;
+    )?
+    .execute(params![
+        r.received_at,
+        r.method,
+        r.path,
+        r.query,
+        r.remote_addr,
+        r.headers_json,
+        r.status,
+        job.started.elapsed().as_micros() as i64,
+        outcome.as_str(),
+        r.error_code,
+        r.reason,
+        r.session_id,
+        r.recording_id,
+        recording_row,
+        r.auth.verdict.as_str(),
+        r.auth.reason,
+        r.auth.jwt_header.as_ref().map(Value::to_string),
+        r.auth.jwt_claims.as_ref().map(Value::to_string),
+        r.parts_json,
+        r.body_size as i64,
+        r.body,
+    ])?;
     Ok(Committed { request_id: conn.last_insert_rowid(), recording_row, version, outcome })
 }
 
 fn store_recording(conn: &Connection, rec: &NewRecording) -> rusqlite::Result<(i64, u32, Outcome)> {
-    let sha = hex::encode(Sha256::digest(&rec.audio));
+    let sha = &rec.sha256;
     let existing: Vec<(i64, u32, String)> = conn
         .prepare_cached("SELECT id, version, sha256 FROM recordings WHERE recording_id = ?1 ORDER BY version")?
         .query_map([&rec.metadata.recording_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
         .collect::<Result<_, _>>()?;
-    if let Some((row, version, _)) = existing.iter().find(|(_, _, s)| *s == sha) {
+    if let Some((row, version, _)) = existing.iter().find(|(_, _, s)| s == sha) {
         return Ok((*row, *version, Outcome::Duplicate));
     }
     let version = existing.last().map_or(1, |(_, v, _)| v + 1);
