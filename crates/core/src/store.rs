@@ -372,11 +372,7 @@ impl Writer {
 /// committed, without blocking it (PASSIVE). Ends with the writer.
 fn checkpoint_loop(conn: Connection, nudged: std::sync::mpsc::Receiver<()>) {
     use std::sync::mpsc::RecvTimeoutError;
-    loop {
-        match nudged.recv_timeout(Duration::from_secs(1)) {
-            Ok(()) | Err(RecvTimeoutError::Timeout) => {}
-            Err(RecvTimeoutError::Disconnected) => break,
-        }
+    while let Ok(()) | Err(RecvTimeoutError::Timeout) = nudged.recv_timeout(Duration::from_secs(1)) {
         if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
             tracing::warn!(target: "earshot::store", "checkpoint failed (will retry): {e}");
         }
