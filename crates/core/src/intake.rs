@@ -204,17 +204,18 @@ async fn handle(State(intake): State<Intake>, request: Request) -> Response {
             format!("watsonx delivers recordings with POST; this request used {other}"),
         )),
     };
-    let response = match result {
+    let recording_id = seen.request.recording_id.clone();
+    let (response, outcome) = match result {
         Ok(Accepted::Recording(recording)) => store_recording(&intake, seen, *recording, started).await,
         Ok(Accepted::Info) => {
             seen.request.status = 200;
             seen.request.outcome = Outcome::Info;
             log_only(&intake, seen, started).await;
-            Json(json!({
+            let body = Json(json!({
                 "service": "earshot",
                 "message": "Earshot is listening: point the watsonx Audio webhook at this URL (it POSTs recordings)."
-            }))
-            .into_response()
+            }));
+            (body.into_response(), Outcome::Info)
         }
         Err(rejection) => {
             seen.request.status = rejection.status.as_u16();
@@ -224,34 +225,45 @@ async fn handle(State(intake): State<Intake>, request: Request) -> Response {
             if let Some(body) = &seen.body {
                 seen.request.body = Some(body[..body.len().min(REJECTED_BODY_CAP)].to_vec());
             }
+            let reason = format!(" ({}: {})", rejection.code, rejection.message);
             log_only(&intake, seen, started).await;
-            rejection.into_response()
+            tracing::info!(
+                target: "earshot::intake",
+                "{} {} {} rejected{reason} {:.1} ms",
+                head.method,
+                head.uri.path(),
+                rejection.status.as_u16(),
+                started.elapsed().as_secs_f64() * 1000.0
+            );
+            return rejection.into_response();
         }
     };
     tracing::info!(
         target: "earshot::intake",
-        "{} {} -> {} in {:.1} ms",
+        "{} {} {} {}{} {:.1} ms",
         head.method,
         head.uri.path(),
         response.status().as_u16(),
+        outcome.as_str(),
+        recording_id.map(|id| format!(" recording={id}")).unwrap_or_default(),
         started.elapsed().as_secs_f64() * 1000.0
     );
     response
 }
 
-async fn store_recording(intake: &Intake, mut seen: Seen, recording: NewRecording, started: Instant) -> Response {
+async fn store_recording(
+    intake: &Intake,
+    mut seen: Seen,
+    recording: NewRecording,
+    started: Instant,
+) -> (Response, Outcome) {
     seen.request.status = 200;
     let session_id = recording.metadata.session_id.clone();
     let recording_id = recording.metadata.recording_id.clone();
     match intake.inner.writer.commit(seen.request.clone(), Some(recording), started).await {
         Ok(done) => {
-            tracing::info!(
-                target: "earshot::intake",
-                "recording {recording_id} of call {session_id}: {}",
-                done.outcome.as_str()
-            );
             announce(intake, &done, 200, Some(&session_id), Some(&recording_id));
-            Json(json!({})).into_response()
+            (Json(json!({})).into_response(), done.outcome)
         }
         Err(fault) => {
             let rejection = Rejection::new(
@@ -266,7 +278,7 @@ async fn store_recording(intake: &Intake, mut seen: Seen, recording: NewRecordin
             seen.request.error_code = Some(rejection.code.to_string());
             seen.request.reason = Some(rejection.message.clone());
             log_only(intake, seen, started).await;
-            rejection.into_response()
+            (rejection.into_response(), Outcome::Failed)
         }
     }
 }
