@@ -13,6 +13,7 @@ pub const DEFAULT_RATE: u32 = 8000;
 
 /// How samples are encoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "lowercase")]
 pub enum Encoding {
     /// G.711 μ-law, one byte per sample.
@@ -53,6 +54,7 @@ impl Encoding {
 
 /// How the samples were packaged in the request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "lowercase")]
 pub enum Container {
     /// Headerless samples, as the IBM documentation describes.
@@ -82,6 +84,7 @@ impl Container {
 
 /// Everything Earshot learned about a recording's audio bytes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct AudioInfo {
     /// Raw samples or a WAV file.
     pub container: Container,

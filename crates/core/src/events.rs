@@ -10,6 +10,7 @@ pub const CAPACITY: usize = 1024;
 
 /// Something the UI may want to refresh for.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Event {
     /// A request was written to the request log (every request, accepted or not).

@@ -76,6 +76,12 @@ impl Intake {
     /// Builds the listener state around a store writer.
     pub fn new(config: IntakeConfig, writer: Writer, clock: Clock) -> Intake {
         let (events, _) = broadcast::channel(events::CAPACITY);
+        Intake::with_events(config, writer, clock, events)
+    }
+
+    /// Like [`Intake::new`], publishing on an existing channel so subscribers
+    /// survive a listener restart.
+    pub fn with_events(config: IntakeConfig, writer: Writer, clock: Clock, events: broadcast::Sender<Event>) -> Intake {
         Intake { inner: Arc::new(Inner { config, writer, events, clock }) }
     }
 

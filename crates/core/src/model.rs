@@ -10,6 +10,7 @@ use crate::metadata::Metadata;
 
 /// The result of checking a request's token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "lowercase")]
 pub enum Verdict {
     /// Signed with the configured secret and within its time claims.
@@ -49,6 +50,7 @@ pub struct AuthRecord {
 
 /// What became of a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "lowercase")]
 pub enum Outcome {
     /// New audio stored.
@@ -142,6 +144,7 @@ pub struct NewRecording {
 
 /// Verdict and reason as shown to users.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct AuthSummary {
     /// `valid`, `invalid`, `missing` or `off`.
     pub verdict: String,
@@ -151,6 +154,7 @@ pub struct AuthSummary {
 
 /// One stored recording version, without its audio.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct RecordingSummary {
     /// Database row.
     pub row: i64,
@@ -203,6 +207,7 @@ pub struct RecordingSummary {
 
 /// One call, derived from its recordings.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SessionSummary {
     /// watsonx session id.
     pub session_id: String,
@@ -222,6 +227,7 @@ pub struct SessionSummary {
 
 /// One request log entry as shown to users.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct RequestEntry {
     /// Row id.
     pub id: i64,

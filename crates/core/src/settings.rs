@@ -78,6 +78,7 @@ impl fmt::Debug for Secret {
 
 /// How the listener treats tokens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "lowercase")]
 pub enum AuthMode {
     /// Refuse requests without a valid token (401).
@@ -169,6 +170,25 @@ impl SavedSettings {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(SavedSettings::default()),
             Err(e) => Err(SettingsError::File { path, message: e.to_string() }),
         }
+    }
+}
+
+impl SavedSettings {
+    /// Writes `settings.json` readable by the owner only (it may hold the secret).
+    pub fn save(&self, data_dir: &Path) -> Result<(), SettingsError> {
+        let path = data_dir.join(SETTINGS_FILE);
+        let failed = |e: &dyn std::fmt::Display| SettingsError::File { path: path.clone(), message: e.to_string() };
+        std::fs::create_dir_all(data_dir).map_err(|e| failed(&e))?;
+        let text = serde_json::to_vec_pretty(self).map_err(|e| failed(&e))?;
+        let temp = data_dir.join(format!("{SETTINGS_FILE}.tmp"));
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut file = options.open(&temp).map_err(|e| failed(&e))?;
+        std::io::Write::write_all(&mut file, &text).map_err(|e| failed(&e))?;
+        file.sync_all().map_err(|e| failed(&e))?;
+        std::fs::rename(&temp, &path).map_err(|e| failed(&e))
     }
 }
 

@@ -216,37 +216,25 @@ impl Store {
     /// The request log, newest first, at most `limit` entries.
     pub fn requests(&self, limit: usize) -> Result<Vec<RequestEntry>, StoreError> {
         let conn = self.connect()?;
-        let mut stmt = conn.prepare(
-            "SELECT id, received_at, method, path, query, remote_addr, headers_json, status, latency_us,
-                    outcome, error_code, reason, session_id, recording_id, auth_verdict, auth_reason,
-                    jwt_header, jwt_claims, parts_json, body_size, length(body)
-             FROM requests ORDER BY id DESC LIMIT ?1",
-        )?;
-        let rows = stmt.query_map([limit as i64], |row| {
-            Ok(RequestEntry {
-                id: row.get(0)?,
-                received_at: row.get(1)?,
-                method: row.get(2)?,
-                path: row.get(3)?,
-                query: row.get(4)?,
-                remote_addr: row.get(5)?,
-                headers: json_column(row.get(6)?).unwrap_or(Value::Null),
-                status: row.get(7)?,
-                latency_ms: row.get::<_, i64>(8)? as f64 / 1000.0,
-                outcome: row.get(9)?,
-                error: row.get(10)?,
-                reason: row.get(11)?,
-                session_id: row.get(12)?,
-                recording_id: row.get(13)?,
-                auth: AuthSummary { verdict: row.get(14)?, reason: row.get(15)? },
-                jwt_header: json_column(row.get(16)?),
-                jwt_claims: json_column(row.get(17)?),
-                parts: json_column(row.get(18)?),
-                body_size: unsigned(row, 19)?,
-                body_stored: row.get::<_, Option<i64>>(20)?.unwrap_or(0),
-            })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        let sql = format!("SELECT {REQUEST_COLUMNS} FROM requests ORDER BY id DESC LIMIT ?1");
+        let rows = conn.prepare(&sql)?.query_map([limit as i64], request_from_row)?.collect::<Result<_, _>>()?;
+        Ok(rows)
+    }
+
+    /// Requests matching one SQL condition on `requests` with one parameter.
+    pub(crate) fn requests_where(&self, condition: &str, value: i64) -> Result<Vec<RequestEntry>, StoreError> {
+        let conn = self.connect()?;
+        let sql = format!("SELECT {REQUEST_COLUMNS} FROM requests WHERE {condition} ORDER BY id DESC");
+        let rows = conn.prepare(&sql)?.query_map([value], request_from_row)?.collect::<Result<_, _>>()?;
+        Ok(rows)
+    }
+
+    /// Recordings matching one SQL condition on `recordings` with one parameter.
+    pub(crate) fn recordings_where(&self, condition: &str, value: i64) -> Result<Vec<RecordingSummary>, StoreError> {
+        let conn = self.connect()?;
+        let sql = format!("SELECT {RECORDING_COLUMNS} FROM recordings WHERE {condition} ORDER BY received_at, id");
+        let rows = conn.prepare(&sql)?.query_map([value], recording_from_row)?.collect::<Result<_, _>>()?;
+        Ok(rows)
     }
 
     /// The stored body of a logged request (kept for rejected requests only).
@@ -265,6 +253,35 @@ fn unsigned(row: &rusqlite::Row<'_>, index: usize) -> rusqlite::Result<u64> {
 
 fn json_column(text: Option<String>) -> Option<Value> {
     text.and_then(|t| serde_json::from_str(&t).ok())
+}
+
+const REQUEST_COLUMNS: &str = "id, received_at, method, path, query, remote_addr, headers_json, status, latency_us,
+    outcome, error_code, reason, session_id, recording_id, auth_verdict, auth_reason, jwt_header, jwt_claims,
+    parts_json, body_size, length(body)";
+
+fn request_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<RequestEntry> {
+    Ok(RequestEntry {
+        id: row.get(0)?,
+        received_at: row.get(1)?,
+        method: row.get(2)?,
+        path: row.get(3)?,
+        query: row.get(4)?,
+        remote_addr: row.get(5)?,
+        headers: json_column(row.get(6)?).unwrap_or(Value::Null),
+        status: row.get(7)?,
+        latency_ms: row.get::<_, i64>(8)? as f64 / 1000.0,
+        outcome: row.get(9)?,
+        error: row.get(10)?,
+        reason: row.get(11)?,
+        session_id: row.get(12)?,
+        recording_id: row.get(13)?,
+        auth: AuthSummary { verdict: row.get(14)?, reason: row.get(15)? },
+        jwt_header: json_column(row.get(16)?),
+        jwt_claims: json_column(row.get(17)?),
+        parts: json_column(row.get(18)?),
+        body_size: unsigned(row, 19)?,
+        body_stored: row.get::<_, Option<i64>>(20)?.unwrap_or(0),
+    })
 }
 
 const RECORDING_COLUMNS: &str = "id, recording_id, version, conflict, session_id, assistant_id, environment_id,

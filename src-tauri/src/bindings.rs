@@ -1,0 +1,75 @@
+//! TypeScript declarations of every type that crosses IPC, generated from
+//! the Rust types with `ts-rs` into `ui/src/ipc/bindings.ts`. A test fails
+//! when the committed file drifts; `EARSHOT_WRITE_BINDINGS=1 cargo test -p
+//! earshot-desktop bindings` rewrites it.
+
+use earshot_core::audio::{Container, Encoding};
+use earshot_core::events::Event;
+use earshot_core::export::Format;
+use earshot_core::model::{AuthSummary, RecordingSummary, RequestEntry, SessionSummary};
+use earshot_core::query::{Filter, Page, RecordingDetail, RequestDetail, VerdictFilter};
+use earshot_core::service::ListenerStatus;
+use earshot_core::settings::AuthMode;
+use earshot_core::waveform::Peak;
+use ts_rs::{Config, TS};
+
+use crate::commands::export::ExportProgress;
+use crate::commands::setup::SetupInfo;
+use crate::error::IpcError;
+
+/// The generated file's contents.
+pub fn typescript() -> String {
+    // serde_json writes 64-bit integers as JSON numbers; ids and sizes stay far below 2^53.
+    let cfg = Config::new().with_large_int("number");
+    let decls = [
+        Container::decl(&cfg),
+        Encoding::decl(&cfg),
+        AuthMode::decl(&cfg),
+        Format::decl(&cfg),
+        AuthSummary::decl(&cfg),
+        SessionSummary::decl(&cfg),
+        RecordingSummary::decl(&cfg),
+        RequestEntry::decl(&cfg),
+        VerdictFilter::decl(&cfg),
+        Filter::decl(&cfg),
+        Page::<()>::decl(&cfg),
+        RecordingDetail::decl(&cfg),
+        RequestDetail::decl(&cfg),
+        Peak::decl(&cfg),
+        ListenerStatus::decl(&cfg),
+        Event::decl(&cfg),
+        ExportProgress::decl(&cfg),
+        SetupInfo::decl(&cfg),
+        IpcError::decl(&cfg),
+    ];
+    let mut out = String::from(
+        "// Generated from the Rust types by `ts-rs` (src-tauri/src/bindings.rs). Do not edit.\n\
+         // Regenerate: EARSHOT_WRITE_BINDINGS=1 cargo test -p earshot-desktop bindings\n\n\
+         export type JsonValue = number | string | boolean | null | JsonValue[] | { [key: string]: JsonValue };\n",
+    );
+    for decl in decls {
+        out.push_str("\nexport ");
+        out.push_str(&decl);
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    #[test]
+    fn bindings_match_the_committed_file() {
+        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../ui/src/ipc/bindings.ts");
+        let generated = super::typescript();
+        if std::env::var_os("EARSHOT_WRITE_BINDINGS").is_some() {
+            std::fs::write(&path, &generated).unwrap();
+        }
+        let committed = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            committed == generated,
+            "ui/src/ipc/bindings.ts is out of date: run EARSHOT_WRITE_BINDINGS=1 cargo test -p earshot-desktop bindings"
+        );
+    }
+}

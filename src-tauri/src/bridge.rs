@@ -1,0 +1,40 @@
+//! Forwards core events to the UI: one task per stream, nothing else.
+//!
+//! `earshot://changed` carries each store event (a request was logged, a
+//! recording stored, the store failed); `earshot://listener` the listener's
+//! status whenever it changes.
+
+use tauri::{AppHandle, Emitter, Runtime};
+use tokio::sync::broadcast::error::RecvError;
+
+use crate::state::Desktop;
+
+/// Event name for store changes.
+pub const CHANGED: &str = "earshot://changed";
+/// Event name for listener status.
+pub const LISTENER: &str = "earshot://listener";
+
+/// Starts the forwarding tasks.
+pub fn start<R: Runtime>(app: AppHandle<R>, desktop: &Desktop) {
+    let mut events = desktop.service().subscribe();
+    let mut status = desktop.service().status();
+    let changes = app.clone();
+    tauri::async_runtime::spawn(async move {
+        loop {
+            match events.recv().await {
+                Ok(event) => {
+                    let _ = changes.emit(CHANGED, &event);
+                }
+                // The UI refetches on any event, so a lag only costs notifications.
+                Err(RecvError::Lagged(_)) => continue,
+                Err(RecvError::Closed) => break,
+            }
+        }
+    });
+    tauri::async_runtime::spawn(async move {
+        while status.changed().await.is_ok() {
+            let current = status.borrow_and_update().clone();
+            let _ = app.emit(LISTENER, &current);
+        }
+    });
+}

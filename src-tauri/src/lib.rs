@@ -1,0 +1,80 @@
+//! The Earshot desktop shell: a Tauri v2 window over `earshot-core`.
+//!
+//! This crate only adapts: IPC calls become core calls (`commands`), core
+//! events become UI events (`bridge`), and `state` holds what the app keeps
+//! while it runs. The listener, store and export logic live in the core.
+
+pub mod bindings;
+pub mod bridge;
+pub mod commands;
+pub mod error;
+pub mod state;
+
+use tauri::{Builder, Manager, Runtime};
+
+use crate::error::IpcError;
+use crate::state::{Desktop, Launch};
+
+/// Opens the data dir, starts the listener, and registers plugins, commands
+/// and the event bridge on any runtime, so the smoke test can build the same
+/// app on `tauri::test::mock_builder()`.
+///
+/// A listener that cannot bind (port taken) is not an error: the window
+/// opens and the setup panel shows why, with a way to pick another port.
+pub fn build<R: Runtime>(builder: Builder<R>, launch: Launch) -> Result<Builder<R>, IpcError> {
+    let desktop = Desktop::open(launch)?;
+    let status = tauri::async_runtime::block_on(desktop.start_listener());
+    tracing::info!(target: "earshot::desktop", "listener: {status:?}");
+    Ok(builder
+        .manage(desktop)
+        .plugin(tauri_plugin_dialog::init())
+        .plugin(tauri_plugin_opener::init())
+        .invoke_handler(tauri::generate_handler![
+            commands::sessions::list_sessions,
+            commands::recordings::list_recordings,
+            commands::recordings::recording_detail,
+            commands::recordings::waveform,
+            commands::requests::list_requests,
+            commands::requests::request_detail,
+            commands::export::export_recording,
+            commands::export::export_file_name,
+            commands::export::export_session,
+            commands::setup::get_setup,
+            commands::setup::set_secret,
+            commands::setup::set_auth_mode,
+            commands::setup::set_port,
+        ])
+        .setup(|app| {
+            bridge::start(app.handle().clone(), &app.state::<Desktop>());
+            Ok(())
+        }))
+}
+
+/// Starts the desktop app with settings from the environment.
+pub fn run() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("EARSHOT_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let launch = match Launch::from_env() {
+        Ok(launch) => launch,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::exit(1);
+        }
+    };
+    let builder = match build(tauri::Builder::default(), launch) {
+        Ok(builder) => builder,
+        Err(e) => {
+            eprintln!("error: {}", e.message);
+            std::process::exit(1);
+        }
+    };
+    if let Err(e) = builder.run(tauri::generate_context!()) {
+        eprintln!("error: the desktop app could not start: {e}");
+        std::process::exit(1);
+    }
+}

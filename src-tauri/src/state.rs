@@ -1,0 +1,183 @@
+//! What the app holds while it runs: the store, the listener service, the
+//! settings in force and a small cache of waveform peaks.
+//!
+//! Settings resolve like `earshot serve`: environment (`EARSHOT_LISTEN`,
+//! `EARSHOT_SECRET`, `EARSHOT_AUTH`, `EARSHOT_MAX_BODY`) over `settings.json`
+//! over defaults. Changes made in the UI are saved to `settings.json`
+//! (mode 0600) and applied by restarting the listener.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use earshot_core::intake::IntakeConfig;
+use earshot_core::service::{ListenerStatus, Service};
+use earshot_core::settings::{self, AuthConfig, AuthMode, SavedSettings, Secret, SettingsError};
+use earshot_core::store::Store;
+use earshot_core::waveform::Peak;
+
+use crate::error::{IpcError, IpcResult};
+
+/// Waveforms kept in memory, by (recording row, width).
+const WAVEFORM_CACHE: usize = 64;
+
+/// How the app was launched: where its data is and what the environment overrides.
+#[derive(Debug, Clone, Default)]
+pub struct Launch {
+    /// Data dir (`EARSHOT_DATA_DIR`, else the OS data dir).
+    pub data_dir: PathBuf,
+    /// `EARSHOT_LISTEN`.
+    pub listen: Option<SocketAddr>,
+    /// `EARSHOT_SECRET`.
+    pub secret: Option<String>,
+    /// `EARSHOT_AUTH`.
+    pub auth: Option<AuthMode>,
+    /// `EARSHOT_MAX_BODY`.
+    pub max_body: Option<usize>,
+}
+
+impl Launch {
+    /// Reads the `EARSHOT_*` variables, naming any that cannot be used.
+    pub fn from_env() -> Result<Launch, SettingsError> {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        let bad = |name: &str, value: &str| SettingsError::File {
+            path: PathBuf::from(name),
+            message: format!("cannot use {value:?}"),
+        };
+        Ok(Launch {
+            data_dir: settings::data_dir(var("EARSHOT_DATA_DIR").map(PathBuf::from))?,
+            listen: var("EARSHOT_LISTEN").map(|v| v.parse().map_err(|_| bad("EARSHOT_LISTEN", &v))).transpose()?,
+            secret: var("EARSHOT_SECRET"),
+            auth: var("EARSHOT_AUTH").map(|v| v.parse()).transpose()?,
+            max_body: var("EARSHOT_MAX_BODY")
+                .map(|v| v.parse().map_err(|_| bad("EARSHOT_MAX_BODY", &v)))
+                .transpose()?,
+        })
+    }
+}
+
+/// The settings in force.
+#[derive(Debug, Clone)]
+struct Effective {
+    listen: SocketAddr,
+    secret: Option<String>,
+    auth: Option<AuthMode>,
+    max_body: usize,
+}
+
+/// The app's state, managed by Tauri.
+pub struct Desktop {
+    data_dir: PathBuf,
+    store: Store,
+    service: Service,
+    settings: Mutex<Effective>,
+    waveforms: Mutex<HashMap<(i64, usize), Vec<Peak>>>,
+}
+
+impl Desktop {
+    /// Opens the store and resolves settings; the listener starts with [`Desktop::start_listener`].
+    pub fn open(launch: Launch) -> Result<Desktop, IpcError> {
+        let store = Store::open(&launch.data_dir)?;
+        let saved = SavedSettings::load(&launch.data_dir)?;
+        let default_listen: SocketAddr =
+            settings::DEFAULT_LISTEN.parse().map_err(|_| IpcError::new("settings", "bad default"))?;
+        let effective = Effective {
+            listen: launch.listen.or(saved.listen).unwrap_or(default_listen),
+            secret: launch.secret.or(saved.secret),
+            auth: launch.auth.or(saved.auth),
+            max_body: launch.max_body.or(saved.max_body).unwrap_or(settings::DEFAULT_MAX_BODY),
+        };
+        Ok(Desktop {
+            service: Service::new(&store)?,
+            data_dir: launch.data_dir,
+            store,
+            settings: Mutex::new(effective),
+            waveforms: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// The store (cheap to clone for blocking work).
+    pub fn store(&self) -> Store {
+        self.store.clone()
+    }
+
+    /// The listener service.
+    pub fn service(&self) -> &Service {
+        &self.service
+    }
+
+    /// The data dir.
+    pub fn data_dir(&self) -> &PathBuf {
+        &self.data_dir
+    }
+
+    fn effective(&self) -> Effective {
+        self.settings.lock().expect("settings lock").clone()
+    }
+
+    /// The auth configuration the listener would use now.
+    pub fn auth(&self) -> Result<AuthConfig, SettingsError> {
+        let e = self.effective();
+        AuthConfig::new(e.auth, e.secret.map(Secret::new).transpose()?)
+    }
+
+    /// Whether a secret is set (it is never sent back to the UI).
+    pub fn secret_set(&self) -> bool {
+        self.effective().secret.is_some()
+    }
+
+    /// The configured listen address.
+    pub fn listen(&self) -> SocketAddr {
+        self.effective().listen
+    }
+
+    /// (Re)starts the listener with the settings in force.
+    pub async fn start_listener(&self) -> ListenerStatus {
+        let e = self.effective();
+        match self.auth() {
+            Ok(auth) => self.service.start(e.listen, IntakeConfig { auth, max_body: e.max_body }).await,
+            Err(err) => {
+                self.service.stop().await;
+                ListenerStatus::Failed {
+                    address: e.listen.to_string(),
+                    code: "settings".into(),
+                    message: err.to_string(),
+                }
+            }
+        }
+    }
+
+    /// Applies a change, saves it to `settings.json`, and restarts the listener.
+    pub async fn change(&self, apply: impl FnOnce(&mut SavedSettings)) -> IpcResult<ListenerStatus> {
+        let mut saved = SavedSettings::load(&self.data_dir)?;
+        apply(&mut saved);
+        saved.save(&self.data_dir)?;
+        {
+            let mut e = self.settings.lock().expect("settings lock");
+            // What the user just set wins over launch overrides for the rest of this run.
+            if let Some(listen) = saved.listen {
+                e.listen = listen;
+            }
+            if saved.secret.is_some() {
+                e.secret = saved.secret.clone();
+            }
+            e.auth = saved.auth.or(e.auth);
+        }
+        Ok(self.start_listener().await)
+    }
+
+    /// Cached peaks for a recording at a width.
+    pub fn cached_waveform(&self, key: (i64, usize)) -> Option<Vec<Peak>> {
+        self.waveforms.lock().expect("waveform lock").get(&key).cloned()
+    }
+
+    /// Remembers peaks, forgetting everything when the cache is full.
+    pub fn cache_waveform(&self, key: (i64, usize), peaks: Vec<Peak>) {
+        let mut cache = self.waveforms.lock().expect("waveform lock");
+        if cache.len() >= WAVEFORM_CACHE {
+            cache.clear();
+        }
+        cache.insert(key, peaks);
+    }
+}

@@ -1,0 +1,418 @@
+// Generated from the Rust types by `ts-rs` (src-tauri/src/bindings.rs). Do not edit.
+// Regenerate: EARSHOT_WRITE_BINDINGS=1 cargo test -p earshot-desktop bindings
+
+export type JsonValue = number | string | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
+export type Container = "raw" | "wav";
+
+export type Encoding = "mulaw" | "alaw" | "pcm16";
+
+export type AuthMode = "enforce" | "observe" | "off";
+
+export type Format = "pcm16" | "mulaw" | "original";
+
+export type AuthSummary = { 
+/**
+ * `valid`, `invalid`, `missing` or `off`.
+ */
+verdict: string, 
+/**
+ * Why, when not valid.
+ */
+reason: string | null, };
+
+export type SessionSummary = { 
+/**
+ * watsonx session id.
+ */
+session_id: string, 
+/**
+ * Distinct recordings stored (versions counted).
+ */
+recording_count: number, 
+/**
+ * First arrival.
+ */
+first_received_at: string, 
+/**
+ * Latest arrival.
+ */
+last_received_at: string, 
+/**
+ * The assistant.
+ */
+assistant_id: string, 
+/**
+ * The environment.
+ */
+environment_id: string, 
+/**
+ * Requests of this call that were rejected or failed verification.
+ */
+flagged_requests: number, };
+
+export type RecordingSummary = { 
+/**
+ * Database row.
+ */
+row: number, 
+/**
+ * watsonx recording id.
+ */
+recording_id: string, 
+/**
+ * 1, or higher for conflicting resends.
+ */
+version: number, 
+/**
+ * True for versions after the first.
+ */
+conflict: boolean, 
+/**
+ * The call.
+ */
+session_id: string, 
+/**
+ * The assistant.
+ */
+assistant_id: string, 
+/**
+ * The environment.
+ */
+environment_id: string, 
+/**
+ * As sent.
+ */
+start_timestamp: string, 
+/**
+ * As sent.
+ */
+stop_timestamp: string, 
+/**
+ * When Earshot received it.
+ */
+received_at: string, 
+/**
+ * Audio length.
+ */
+duration_ms: number, 
+/**
+ * `raw` or `wav`.
+ */
+container: Container, 
+/**
+ * `mulaw`, `alaw` or `pcm16`.
+ */
+encoding: Encoding, 
+/**
+ * Frames per second.
+ */
+sample_rate: number, 
+/**
+ * Channels.
+ */
+channels: number, 
+/**
+ * Frames.
+ */
+sample_count: number, 
+/**
+ * Size of the original bytes.
+ */
+size_bytes: number, 
+/**
+ * SHA-256 of the original bytes, hex.
+ */
+sha256: string, 
+/**
+ * Verification.
+ */
+auth: AuthSummary, 
+/**
+ * Path posted to.
+ */
+path: string, 
+/**
+ * Part filename as sent.
+ */
+filename: string | null, 
+/**
+ * Part content type as sent.
+ */
+part_content_type: string | null, };
+
+export type RequestEntry = { 
+/**
+ * Row id.
+ */
+id: number, 
+/**
+ * Arrival time.
+ */
+received_at: string, 
+/**
+ * HTTP method.
+ */
+method: string, 
+/**
+ * Path.
+ */
+path: string, 
+/**
+ * Query string.
+ */
+query: string | null, 
+/**
+ * Peer address.
+ */
+remote_addr: string | null, 
+/**
+ * `[[name, value], …]`, signatures removed.
+ */
+headers: JsonValue, 
+/**
+ * Status returned.
+ */
+status: number, 
+/**
+ * Time from arrival to the log write, in milliseconds.
+ */
+latency_ms: number, 
+/**
+ * What became of it.
+ */
+outcome: string, 
+/**
+ * Error code, when rejected.
+ */
+error: string | null, 
+/**
+ * Reason, when rejected.
+ */
+reason: string | null, 
+/**
+ * The call, if known.
+ */
+session_id: string | null, 
+/**
+ * The recording, if known.
+ */
+recording_id: string | null, 
+/**
+ * Verification.
+ */
+auth: AuthSummary, 
+/**
+ * Decoded token header.
+ */
+jwt_header: JsonValue | null, 
+/**
+ * Decoded token claims.
+ */
+jwt_claims: JsonValue | null, 
+/**
+ * Multipart parts seen.
+ */
+parts: JsonValue | null, 
+/**
+ * Body size received.
+ */
+body_size: number, 
+/**
+ * Bytes of body kept in the log.
+ */
+body_stored: number, };
+
+export type VerdictFilter = "flagged" | "valid" | "invalid" | "missing" | "off";
+
+export type Filter = { 
+/**
+ * Prefix of a session id or of any of its recording ids.
+ */
+id_prefix: string | null, 
+/**
+ * Received at or after (RFC 3339, or a date `YYYY-MM-DD`).
+ */
+from: string | null, 
+/**
+ * Received before the end of (RFC 3339, or a date).
+ */
+to: string | null, 
+/**
+ * Verification outcome.
+ */
+verdict: VerdictFilter | null, };
+
+export type Page<T> = { 
+/**
+ * The items of this page.
+ */
+items: Array<T>, 
+/**
+ * How many items match in all.
+ */
+total: number, 
+/**
+ * Index of the first item.
+ */
+offset: number, };
+
+export type RecordingDetail = { 
+/**
+ * The list entry.
+ */
+recording: RecordingSummary, 
+/**
+ * The metadata object as received, unknown fields included.
+ */
+metadata: JsonValue, 
+/**
+ * Decoded JWT header.
+ */
+jwt_header: JsonValue | null, 
+/**
+ * Decoded JWT claims.
+ */
+jwt_claims: JsonValue | null, 
+/**
+ * Headers of the request that delivered it, signatures removed.
+ */
+headers: JsonValue, 
+/**
+ * That request's log id.
+ */
+request_id: number | null, };
+
+export type RequestDetail = { 
+/**
+ * The log entry.
+ */
+request: RequestEntry, 
+/**
+ * Hex dump of the first bytes (16 per line, offset, hex, ASCII).
+ */
+hex: string, 
+/**
+ * The first bytes as text, non-UTF-8 replaced.
+ */
+text: string, 
+/**
+ * True when the stored body is longer than the preview.
+ */
+truncated: boolean, };
+
+export type Peak = { 
+/**
+ * Lowest sample, −32768..=32767.
+ */
+min: number, 
+/**
+ * Highest sample.
+ */
+max: number, };
+
+export type ListenerStatus = { "state": "stopped" } | { "state": "running", 
+/**
+ * The bound address, e.g. `127.0.0.1:8787`.
+ */
+address: string, 
+/**
+ * `http://ADDRESS/audio-webhook`.
+ */
+webhook_url: string, } | { "state": "failed", 
+/**
+ * The address it tried.
+ */
+address: string, 
+/**
+ * `port_in_use`, `permission_denied` or `bind_failed`.
+ */
+code: string, 
+/**
+ * What the OS said, phrased for the user.
+ */
+message: string, };
+
+export type Event = { "type": "request_logged", 
+/**
+ * Row id in the request log.
+ */
+request_id: number, 
+/**
+ * HTTP status returned.
+ */
+status: number, 
+/**
+ * `stored`, `duplicate`, `conflict`, `rejected`, …
+ */
+outcome: string, 
+/**
+ * The call, when the metadata could be read.
+ */
+session_id: string | null, } | { "type": "recording_stored", 
+/**
+ * Row id of the stored version.
+ */
+row: number, 
+/**
+ * The watsonx recording id.
+ */
+recording_id: string, 
+/**
+ * The call it belongs to.
+ */
+session_id: string, 
+/**
+ * 1 for the first audio under this id, higher for conflicting resends.
+ */
+version: number, } | { "type": "store_fault", 
+/**
+ * What SQLite reported.
+ */
+message: string, };
+
+export type ExportProgress = { 
+/**
+ * Files written so far.
+ */
+done: number, 
+/**
+ * Files in all.
+ */
+total: number, };
+
+export type SetupInfo = { 
+/**
+ * The listener's state and local webhook URL.
+ */
+status: ListenerStatus, 
+/**
+ * Configured listen address.
+ */
+listen: string, 
+/**
+ * Configured port.
+ */
+port: number, 
+/**
+ * Auth mode in force (`off` when misconfigured).
+ */
+auth_mode: AuthMode, 
+/**
+ * Whether a secret is saved.
+ */
+secret_set: boolean, 
+/**
+ * The data dir.
+ */
+data_dir: string, };
+
+export type IpcError = { 
+/**
+ * Stable machine-readable code (`not_found`, `store`, `export`, `settings`, …).
+ */
+code: string, 
+/**
+ * What went wrong, phrased for the user.
+ */
+message: string, };
