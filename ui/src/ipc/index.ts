@@ -1,0 +1,88 @@
+// The UI's only door to the Rust side: every `@tauri-apps/*` import lives here,
+// so views call typed functions and tests can swap the transport with mockIPC.
+import { Channel, invoke } from "@tauri-apps/api/core";
+import { listen, type UnlistenFn } from "@tauri-apps/api/event";
+import { open, save } from "@tauri-apps/plugin-dialog";
+import { revealItemInDir } from "@tauri-apps/plugin-opener";
+import type {
+  AuthMode,
+  Event as StoreEvent,
+  ExportProgress,
+  Filter,
+  Format,
+  IpcError,
+  ListenerStatus,
+  Page,
+  Peak,
+  RecordingDetail,
+  RecordingSummary,
+  RequestDetail,
+  RequestEntry,
+  SessionSummary,
+  SetupInfo,
+} from "./bindings";
+
+export type * from "./bindings";
+
+/** True for the `{code, message}` errors commands reject with. */
+export function isIpcError(value: unknown): value is IpcError {
+  return typeof value === "object" && value !== null && "code" in value && "message" in value;
+}
+
+/** A readable message for anything a command rejected with. */
+export function errorMessage(value: unknown): string {
+  if (isIpcError(value)) return value.message;
+  if (value instanceof Error) return value.message;
+  return String(value);
+}
+
+export const api = {
+  listSessions: (filter: Filter, offset: number, limit: number) =>
+    invoke<Page<SessionSummary>>("list_sessions", { filter, offset, limit }),
+  listRecordings: (sessionId: string) => invoke<RecordingSummary[]>("list_recordings", { sessionId }),
+  recordingDetail: (row: number) => invoke<RecordingDetail>("recording_detail", { row }),
+  waveform: (row: number, width: number) => invoke<Peak[]>("waveform", { row, width }),
+  listRequests: (filter: Filter, offset: number, limit: number) =>
+    invoke<Page<RequestEntry>>("list_requests", { filter, offset, limit }),
+  requestDetail: (id: number) => invoke<RequestDetail>("request_detail", { id }),
+  exportRecording: (row: number, format: Format, path: string) =>
+    invoke<string>("export_recording", { row, format, path }),
+  exportFileName: (row: number, format: Format) => invoke<string>("export_file_name", { row, format }),
+  exportSession: (sessionId: string, format: Format, dir: string, onProgress: (p: ExportProgress) => void) => {
+    const channel = new Channel<ExportProgress>();
+    channel.onmessage = onProgress;
+    return invoke<string[]>("export_session", { sessionId, format, dir, onProgress: channel });
+  },
+  getSetup: () => invoke<SetupInfo>("get_setup"),
+  setSecret: (secret: string) => invoke<SetupInfo>("set_secret", { secret }),
+  setAuthMode: (mode: AuthMode) => invoke<SetupInfo>("set_auth_mode", { mode }),
+  setPort: (port: number) => invoke<SetupInfo>("set_port", { port }),
+};
+
+/** Calls `handler` whenever the store changes (a request logged, a recording stored, a fault). */
+export function onStoreChange(handler: (event: StoreEvent) => void): Promise<UnlistenFn> {
+  return listen<StoreEvent>("earshot://changed", (e) => handler(e.payload));
+}
+
+/** Calls `handler` whenever the listener starts, stops or fails. */
+export function onListenerChange(handler: (status: ListenerStatus) => void): Promise<UnlistenFn> {
+  return listen<ListenerStatus>("earshot://listener", (e) => handler(e.payload));
+}
+
+const EXTENSIONS: Record<Format, string[]> = { pcm16: ["wav"], mulaw: ["wav"], original: ["wav", "ul", "al", "raw"] };
+
+/** Native save dialog for one recording; null when cancelled. */
+export function chooseExportFile(defaultPath: string, format: Format): Promise<string | null> {
+  return save({ defaultPath, filters: [{ name: format === "original" ? "Audio as received" : "WAV", extensions: EXTENSIONS[format] }] });
+}
+
+/** Native folder picker for a whole call; null when cancelled. */
+export async function chooseExportFolder(): Promise<string | null> {
+  const picked = await open({ directory: true, multiple: false, title: "Export the call into…" });
+  return typeof picked === "string" ? picked : null;
+}
+
+/** Shows an exported file in the system file manager. */
+export function reveal(path: string): Promise<void> {
+  return revealItemInDir(path);
+}
