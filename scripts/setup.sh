@@ -5,7 +5,10 @@ set -euo pipefail
 
 # build-essential, pkg-config: the bundled SQLite and ring's C code.
 # sox: the independent μ-law decoder the tests compare exports against.
-APT_PACKAGES=(build-essential pkg-config sox)
+# libwebkit2gtk-4.1-dev: the desktop app's webview (pulls GTK 3 and libsoup 3).
+# xvfb, xauth, webkit2gtk-driver: the desktop end-to-end test's display and WebDriver.
+# imagemagick: screenshots when checking the UI by hand.
+APT_PACKAGES=(build-essential pkg-config sox libwebkit2gtk-4.1-dev xvfb xauth webkit2gtk-driver imagemagick)
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then
@@ -27,7 +30,17 @@ if ! command -v cargo >/dev/null 2>&1; then
     exit 1
 fi
 
-if [ -f ui/package.json ] && [ ! -d ui/node_modules ]; then
+if ! command -v npm >/dev/null 2>&1; then
+    echo "setup: npm not found; install Node.js 20.19 or newer, then run make again" >&2
+    exit 1
+fi
+if [ ! -d ui/node_modules ] || [ ui/package-lock.json -nt ui/node_modules/.package-lock.json ]; then
     echo "setup: installing npm packages for ui/"
-    (cd ui && npm ci --no-audit --no-fund)
+    (cd ui && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+# tauri-driver bridges WebDriver to WebKitWebDriver for the desktop end-to-end test.
+if ! command -v tauri-driver >/dev/null 2>&1; then
+    echo "setup: building tauri-driver from crates.io (about a minute)"
+    cargo install tauri-driver --locked --quiet
 fi

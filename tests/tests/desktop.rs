@@ -1,0 +1,193 @@
+//! The desktop app end to end, in its real webview: under Xvfb, `tauri-driver`
+//! and WebKitWebDriver drive the built `earshot-desktop`. `earshot send`
+//! delivers two recordings of one call and one with a bad token; the call
+//! must appear live with two recordings and the failure badge; a recording
+//! opens; it is exported through the same command the button uses.
+//!
+//! `make test` provides the display (Xvfb) and installs `tauri-driver`.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use earshot_tests::{earshot_bin, read_wav_i16, run, run_ok};
+use serde_json::{Value, json};
+
+const SECRET: &str = "desktop end-to-end secret";
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn app_bin() -> PathBuf {
+    earshot_bin().with_file_name("earshot-desktop")
+}
+
+struct Driver {
+    child: Child,
+    base: String,
+    session: Option<String>,
+    http: reqwest::blocking::Client,
+}
+
+impl Driver {
+    fn start(temp: &Path, listen: &str) -> Driver {
+        assert!(std::env::var_os("DISPLAY").is_some(), "no DISPLAY: run through `make test`, which starts Xvfb");
+        let port = free_port();
+        let child = Command::new("tauri-driver")
+            .args(["--port", &port.to_string(), "--native-port", &free_port().to_string()])
+            .env("EARSHOT_DATA_DIR", temp.join("data"))
+            .env("EARSHOT_LISTEN", listen)
+            .env("EARSHOT_SECRET", SECRET)
+            .env("XDG_DATA_HOME", temp.join("xdg-data"))
+            .env("XDG_CACHE_HOME", temp.join("xdg-cache"))
+            .env("XDG_CONFIG_HOME", temp.join("xdg-config"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("tauri-driver on PATH (make test installs it with `cargo install tauri-driver`)");
+        let http = reqwest::blocking::Client::builder().timeout(Duration::from_secs(60)).build().unwrap();
+        let base = format!("http://127.0.0.1:{port}");
+        let mut driver = Driver { child, base, session: None, http };
+        driver.wait_until("tauri-driver answers", Duration::from_secs(20), |d| {
+            d.http.get(format!("{}/status", d.base)).send().ok().map(|r| r.status().is_success())
+        });
+        let created = driver.call(
+            "POST",
+            "/session",
+            json!({"capabilities": {"alwaysMatch": {"browserName": "wry", "tauri:options": {"application": app_bin()}}}}),
+        );
+        driver.session = Some(created["sessionId"].as_str().expect("session id").to_string());
+        driver
+    }
+
+    fn call(&self, method: &str, path: &str, body: Value) -> Value {
+        let url = match &self.session {
+            Some(id) if path != "/session" => format!("{}/session/{id}{path}", self.base),
+            _ => format!("{}{path}", self.base),
+        };
+        let request = match method {
+            "GET" => self.http.get(url),
+            "DELETE" => self.http.delete(url),
+            _ => self.http.post(url).json(&body),
+        };
+        let reply: Value = request.send().expect("webdriver request").json().expect("webdriver JSON");
+        reply["value"].clone()
+    }
+
+    fn wait_until<T>(&mut self, what: &str, limit: Duration, mut probe: impl FnMut(&mut Self) -> Option<T>) -> T {
+        let deadline = Instant::now() + limit;
+        loop {
+            if let Some(found) = probe(self) {
+                return found;
+            }
+            assert!(Instant::now() < deadline, "timed out waiting for {what}");
+            std::thread::sleep(Duration::from_millis(25));
+        }
+    }
+
+    fn script(&self, source: &str, args: Value) -> Value {
+        self.call("POST", "/execute/sync", json!({"script": source, "args": args}))
+    }
+
+    fn text_of(&self, css: &str) -> Option<String> {
+        let found = self
+            .script("const e = document.querySelector(arguments[0]); return e ? e.textContent : null;", json!([css]));
+        found.as_str().map(str::to_string)
+    }
+
+    fn click(&self, css: &str) {
+        let clicked = self.script(
+            "const e = document.querySelector(arguments[0]); if (!e) return false; e.click(); return true;",
+            json!([css]),
+        );
+        assert_eq!(clicked, json!(true), "nothing to click at {css}");
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        // WebKitWebDriver allows one session at a time: always end it.
+        if self.session.is_some() {
+            let _ = self.call("DELETE", "", json!({}));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = Command::new("pkill").args(["-f", "WebKitWebDriver"]).status();
+    }
+}
+
+#[test]
+fn a_call_appears_live_opens_and_exports_in_the_real_app() {
+    let temp = tempfile::TempDir::new().unwrap();
+    let listen = format!("127.0.0.1:{}", free_port());
+    let url = format!("http://{listen}/audio-webhook");
+    let mut driver = Driver::start(temp.path(), &listen);
+
+    let empty = driver.wait_until("the empty state", Duration::from_secs(30), |d| {
+        d.text_of("[data-testid=call-count]").filter(|t| t == "0 calls")
+    });
+    assert_eq!(empty, "0 calls");
+    assert!(driver.text_of(".empty").unwrap().contains(&url), "the empty state shows the webhook URL");
+
+    let data = temp.path().join("data");
+    run_ok(&data, &["send", &url, "--secret", SECRET, "--count", "2", "--session", "desktop-call"]);
+    let sent = Instant::now();
+    let refused = run(&data, &["send", &url, "--secret", "wrong secret", "--session", "desktop-call"]);
+    assert!(!refused.status.success());
+
+    let live = driver.wait_until("the call to appear with its failure badge", Duration::from_secs(10), |d| {
+        let row = d.text_of(".sessions [role=option]")?;
+        (row.contains("desktop-") && row.contains("2 rec") && row.contains("⚠ 1")).then_some(row)
+    });
+    println!("call shown {} ms after the first send returned", sent.elapsed().as_millis());
+    assert!(live.contains("desktop-"), "{live}");
+
+    driver.click(".sessions [role=option]");
+    let count = driver.wait_until("two recordings", Duration::from_secs(10), |d| {
+        let n = d.script("return document.querySelectorAll('.recordings button.rec').length;", json!([]));
+        (n == json!(2)).then_some(n)
+    });
+    assert_eq!(count, json!(2));
+    driver.click(".recordings button.rec");
+    let heading = driver.wait_until("the recording detail", Duration::from_secs(10), |d| {
+        d.text_of(".detail h2").filter(|t| t.starts_with("Recording"))
+    });
+
+    let recordings: Value = serde_json::from_str(&run_ok(&data, &["recordings", "--json"])).unwrap();
+    let first = &recordings[0];
+    let id = first["recording_id"].as_str().unwrap();
+    assert!(heading.contains(id), "detail shows the first recording: {heading}");
+    let row = first["row"].as_i64().unwrap();
+
+    let exported = temp.path().join("from-the-app.wav");
+    let written = driver.call(
+        "POST",
+        "/execute/async",
+        json!({
+            "script": "const done = arguments[arguments.length - 1];
+                       window.__TAURI_INTERNALS__.invoke('export_recording', {row: arguments[0], format: 'pcm16', path: arguments[1]})
+                         .then(done, (e) => done({failed: e}));",
+            "args": [row, exported.to_str().unwrap()]
+        }),
+    );
+    assert_eq!(written.as_str(), exported.to_str(), "{written}");
+    let reference = temp.path().join("from-the-cli.wav");
+    run_ok(&data, &["export", id, "-o", reference.to_str().unwrap()]);
+    let samples = read_wav_i16(&std::fs::read(&exported).unwrap());
+    assert_eq!(samples.len(), 20_000);
+    assert_eq!(samples, read_wav_i16(&std::fs::read(&reference).unwrap()));
+
+    let shot = driver.call("GET", "/screenshot", json!({}));
+    let png = base64_decode(shot.as_str().expect("screenshot"));
+    assert_eq!(&png[1..4], b"PNG");
+    let docs = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../docs");
+    std::fs::create_dir_all(&docs).unwrap();
+    std::fs::write(docs.join("screenshot.png"), png).unwrap();
+}
+
+fn base64_decode(text: &str) -> Vec<u8> {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.decode(text).expect("base64 screenshot")
+}
