@@ -27,5 +27,6 @@ test: lint ui-test
 	cargo build --workspace --bins
 	bash scripts/with-display.sh cargo test --workspace
 
-bench: ui
+bench: build
 	cargo bench -p earshot-tests --bench intake
+	bash scripts/with-display.sh cargo bench -p earshot-tests --bench lists

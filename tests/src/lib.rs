@@ -14,8 +14,17 @@ pub fn earshot_bin() -> PathBuf {
     let exe = std::env::current_exe().expect("test executable path");
     let profile_dir = exe.parent().and_then(Path::parent).expect("target/<profile>/deps/<test>");
     let bin = profile_dir.join(format!("earshot{}", std::env::consts::EXE_SUFFIX));
-    assert!(bin.exists(), "{} is missing: run `cargo build --workspace --bins` first (make test does)", bin.display());
-    bin
+    if bin.exists() {
+        return bin;
+    }
+    // Benchmarks run from target/release but may use the debug binaries `make` builds.
+    let debug = profile_dir.with_file_name("debug").join(format!("earshot{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        debug.exists(),
+        "{} is missing: run `cargo build --workspace --bins` first (make test does)",
+        bin.display()
+    );
+    debug
 }
 
 /// A command for `earshot` with only this test's data dir in its environment.

@@ -33,7 +33,8 @@ const MAX_GROUP: usize = 64;
 const QUEUE: usize = 1024;
 
 /// Schema steps, applied in order; `PRAGMA user_version` records how many ran.
-const MIGRATIONS: [&str; 1] = [include_str!("../migrations/0001_init.sql")];
+const MIGRATIONS: [&str; 2] =
+    [include_str!("../migrations/0001_init.sql"), include_str!("../migrations/0002_list_indexes.sql")];
 
 /// Store failures.
 #[derive(Debug, thiserror::Error)]
@@ -171,13 +172,20 @@ impl Store {
     /// Recordings in time order, optionally of one call.
     pub fn recordings(&self, session_id: Option<&str>) -> Result<Vec<RecordingSummary>, StoreError> {
         let conn = self.connect()?;
-        let sql = format!(
-            "SELECT {RECORDING_COLUMNS} FROM recordings WHERE (?1 IS NULL OR session_id = ?1)
-             ORDER BY received_at, id"
-        );
-        let mut stmt = conn.prepare(&sql)?;
-        let rows = stmt.query_map(params![session_id], recording_from_row)?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        // Two statements, not `?1 IS NULL OR …`, so one call's list uses the session index.
+        let rows = match session_id {
+            Some(session) => conn
+                .prepare(&format!(
+                    "SELECT {RECORDING_COLUMNS} FROM recordings WHERE session_id = ?1 ORDER BY received_at, id"
+                ))?
+                .query_map([session], recording_from_row)?
+                .collect::<Result<_, _>>()?,
+            None => conn
+                .prepare(&format!("SELECT {RECORDING_COLUMNS} FROM recordings ORDER BY received_at, id"))?
+                .query_map([], recording_from_row)?
+                .collect::<Result<_, _>>()?,
+        };
+        Ok(rows)
     }
 
     /// Finds a recording by full id or unique prefix; the newest version unless one is named.
