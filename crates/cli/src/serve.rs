@@ -56,6 +56,7 @@ impl Args {
 
 pub fn run(data_dir: Option<PathBuf>, args: Args) -> Result<(), CliError> {
     let data_dir = settings::data_dir(data_dir)?;
+    let limits = args.limits();
     let saved = SavedSettings::load(&data_dir)?;
     let listen = match args.listen.or(saved.listen) {
         Some(addr) => addr,
@@ -64,7 +65,6 @@ pub fn run(data_dir: Option<PathBuf>, args: Args) -> Result<(), CliError> {
     let secret = args.secret.or(saved.secret).map(Secret::new).transpose()?;
     let auth = AuthConfig::new(args.auth.or(saved.auth), secret)?;
     let max_body = args.max_body.or(saved.max_body).unwrap_or(settings::DEFAULT_MAX_BODY);
-    let limits = args.limits();
     let store = Store::open(&data_dir)?;
 
     let runtime = tokio::runtime::Runtime::new().map_err(|e| CliError::Message(format!("cannot start tokio: {e}")))?;
