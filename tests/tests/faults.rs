@@ -128,7 +128,8 @@ fn kill_9_during_1000_uploads_keeps_every_acknowledged_recording() {
     for (id, sha, _) in &acknowledged {
         assert_eq!(stored.get(id.as_str()), Some(sha), "{id} was acknowledged with 200 but is missing or differs");
     }
-    let later = runtime().block_on(upload(&reqwest::Client::new(), &restarted.url("/"), "after-restart", &audio(1, 2000)));
+    let later =
+        runtime().block_on(upload(&reqwest::Client::new(), &restarted.url("/"), "after-restart", &audio(1, 2000)));
     assert_eq!(later.unwrap().0, 200, "the restarted listener stores again");
 }
 

@@ -16,8 +16,8 @@ use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, Method, StatusCode, header, request::Parts};
 use axum::response::{IntoResponse, Json, Response};
-use chrono::{DateTime, SecondsFormat, Utc};
 use bytes::BytesMut;
+use chrono::{DateTime, SecondsFormat, Utc};
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -598,7 +598,9 @@ async fn parse_delivery(head: &Parts, body: Bytes, seen: &mut Seen) -> Result<De
         return Err(Rejection::new(
             StatusCode::BAD_REQUEST,
             "boundary_mismatch",
-            format!("the Content-Type names boundary {boundary:?} but the body never contains {delimiter:?} (its first line is {shown:?})"),
+            format!(
+                "the Content-Type names boundary {boundary:?} but the body never contains {delimiter:?} (its first line is {shown:?})"
+            ),
         ));
     }
     let constraints =

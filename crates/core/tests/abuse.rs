@@ -79,7 +79,9 @@ async fn slowloris_crowd_neither_delays_a_normal_request_nor_stays_connected() {
                     break;
                 }
                 let mut probe = [0u8; 64];
-                if let Ok(Ok(0) | Err(_)) = tokio::time::timeout(Duration::from_millis(1), stream.read(&mut probe)).await {
+                if let Ok(Ok(0) | Err(_)) =
+                    tokio::time::timeout(Duration::from_millis(1), stream.read(&mut probe)).await
+                {
                     break;
                 }
                 if opened.elapsed() > Duration::from_secs(20) {
@@ -132,10 +134,11 @@ async fn connections_over_the_cap_get_a_json_503_and_capacity_returns() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sixty_four_stalled_uploads_cannot_make_the_listener_buffer_past_its_budget() {
     const BODY: usize = 200_000;
-    let limits =
-        Limits { max_buffered: 1024 * 1024, body_timeout: Duration::from_secs(3), ..Limits::default() };
+    let limits = Limits { max_buffered: 1024 * 1024, body_timeout: Duration::from_secs(3), ..Limits::default() };
     let (_dir, addr) = start(limits).await;
-    let head = format!("POST / HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: multipart/form-data; boundary=b\r\nContent-Length: {BODY}\r\n\r\n");
+    let head = format!(
+        "POST / HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: multipart/form-data; boundary=b\r\nContent-Length: {BODY}\r\n\r\n"
+    );
     let clients: Vec<_> = (0..64)
         .map(|_| {
             let head = head.clone();

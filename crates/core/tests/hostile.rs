@@ -223,39 +223,121 @@ fn corpus() -> Vec<Case> {
     use Answer::{Handler, HttpLayer, Stored};
     let good = delivery("hostile");
     let mut cases = vec![
-        case("not multipart", raw(&[auth(), "Content-Type: application/json".into(), "Content-Length: 2".into()], b"{}"), 415, Handler("not_multipart")),
+        case(
+            "not multipart",
+            raw(&[auth(), "Content-Type: application/json".into(), "Content-Length: 2".into()], b"{}"),
+            415,
+            Handler("not_multipart"),
+        ),
         case("no content type", raw(&[auth(), "Content-Length: 5".into()], b"hello"), 415, Handler("not_multipart")),
-        case("no boundary", raw(&[auth(), "Content-Type: multipart/form-data".into(), "Content-Length: 5".into()], b"hello"), 400, Handler("no_boundary")),
+        case(
+            "no boundary",
+            raw(&[auth(), "Content-Type: multipart/form-data".into(), "Content-Length: 5".into()], b"hello"),
+            400,
+            Handler("no_boundary"),
+        ),
         case(
             "boundary mismatch",
-            raw(&[auth(), "Content-Type: multipart/form-data; boundary=other".into(), format!("Content-Length: {}", good.len())], &good),
+            raw(
+                &[
+                    auth(),
+                    "Content-Type: multipart/form-data; boundary=other".into(),
+                    format!("Content-Length: {}", good.len()),
+                ],
+                &good,
+            ),
             400,
             Handler("boundary_mismatch"),
         ),
         case("truncated body", post(&good[..good.len() / 2]), 400, Handler("truncated_multipart")),
-        case("missing closing delimiter", post(&good[..good.len() - format!("--{BOUNDARY}--\r\n").len()]), 400, Handler("truncated_multipart")),
+        case(
+            "missing closing delimiter",
+            post(&good[..good.len() - format!("--{BOUNDARY}--\r\n").len()]),
+            400,
+            Handler("truncated_multipart"),
+        ),
         case("no parts", post(format!("--{BOUNDARY}--\r\n").as_bytes()), 400, Handler("missing_part")),
         case("only metadata", post(&multipart(&[(META, &metadata("hostile"))])), 400, Handler("missing_part")),
         case("only audio", post(&multipart(&[(AUDIO, &audio())])), 400, Handler("missing_part")),
-        case("duplicate metadata", post(&multipart(&[(META, &metadata("a")), (META, &metadata("b")), (AUDIO, &audio())])), 400, Handler("duplicate_part")),
-        case("duplicate audio", post(&multipart(&[(META, &metadata("a")), (AUDIO, &audio()), (AUDIO, &audio())])), 400, Handler("duplicate_part")),
+        case(
+            "duplicate metadata",
+            post(&multipart(&[(META, &metadata("a")), (META, &metadata("b")), (AUDIO, &audio())])),
+            400,
+            Handler("duplicate_part"),
+        ),
+        case(
+            "duplicate audio",
+            post(&multipart(&[(META, &metadata("a")), (AUDIO, &audio()), (AUDIO, &audio())])),
+            400,
+            Handler("duplicate_part"),
+        ),
         case("metadata not JSON", post(&with_metadata(b"recording_id=1")), 422, Handler("invalid_metadata")),
         case("metadata not an object", post(&with_metadata(b"[1, 2, 3]")), 422, Handler("invalid_metadata")),
         case("metadata wrong type", post(&with_field("recording_id", json!(12345))), 422, Handler("invalid_field")),
         case("metadata empty id", post(&with_field("session_id", json!(""))), 422, Handler("invalid_field")),
         case("metadata huge", post(&with_metadata(&vec![b' '; 70 * 1024])), 413, Handler("metadata_too_large")),
-        case("timestamp not RFC 3339", post(&with_field("start_timestamp", json!("yesterday at noon"))), 422, Handler("invalid_timestamp")),
-        case("stop before start", post(&with_field("stop_timestamp", json!("2026-11-26T11:00:00Z"))), 422, Handler("invalid_timestamp")),
+        case(
+            "timestamp not RFC 3339",
+            post(&with_field("start_timestamp", json!("yesterday at noon"))),
+            422,
+            Handler("invalid_timestamp"),
+        ),
+        case(
+            "stop before start",
+            post(&with_field("stop_timestamp", json!("2026-11-26T11:00:00Z"))),
+            422,
+            Handler("invalid_timestamp"),
+        ),
         case("empty audio", post(&with_audio(AUDIO, b"")), 422, Handler("empty_audio")),
-        case("junk labelled WAV", post(&with_audio(WAV, b"RIFX\0\0\0\0junk that is not a wave file")), 422, Handler("invalid_wav")),
+        case(
+            "junk labelled WAV",
+            post(&with_audio(WAV, b"RIFX\0\0\0\0junk that is not a wave file")),
+            422,
+            Handler("invalid_wav"),
+        ),
         case("RIFF without WAVE", post(&with_audio(WAV, b"RIFF\x10\0\0\0AVI LIST....")), 422, Handler("invalid_wav")),
-        case("RIFF lying data size", post(&with_audio(WAV, &wav(7, 1, 8000, 8, &audio(), 1_000_000))), 422, Handler("invalid_wav")),
-        case("RIFF zero channels", post(&with_audio(WAV, &wav(7, 0, 8000, 8, &audio(), 4000))), 422, Handler("invalid_wav")),
-        case("RIFF absurd rate", post(&with_audio(WAV, &wav(7, 1, 4_000_000_000, 8, &audio(), 4000))), 422, Handler("invalid_wav")),
-        case("RIFF unknown format tag", post(&with_audio(WAV, &wav(0x55, 1, 8000, 8, &audio(), 4000))), 422, Handler("invalid_wav")),
-        case("RIFF truncated header", post(&with_audio(WAV, b"RIFF\x24\0\0\0WAVEfmt \x10\0")), 422, Handler("invalid_wav")),
-        case("absurd rate parameter", post(&with_audio("name=\"audio_recording\"\r\nContent-Type: audio/basic;rate=0", &audio())), 422, Handler("invalid_audio_type")),
-        case("compressed body", raw(&[auth(), form(), "Content-Encoding: gzip".into(), format!("Content-Length: {}", good.len())], &good), 415, Handler("unsupported_encoding")),
+        case(
+            "RIFF lying data size",
+            post(&with_audio(WAV, &wav(7, 1, 8000, 8, &audio(), 1_000_000))),
+            422,
+            Handler("invalid_wav"),
+        ),
+        case(
+            "RIFF zero channels",
+            post(&with_audio(WAV, &wav(7, 0, 8000, 8, &audio(), 4000))),
+            422,
+            Handler("invalid_wav"),
+        ),
+        case(
+            "RIFF absurd rate",
+            post(&with_audio(WAV, &wav(7, 1, 4_000_000_000, 8, &audio(), 4000))),
+            422,
+            Handler("invalid_wav"),
+        ),
+        case(
+            "RIFF unknown format tag",
+            post(&with_audio(WAV, &wav(0x55, 1, 8000, 8, &audio(), 4000))),
+            422,
+            Handler("invalid_wav"),
+        ),
+        case(
+            "RIFF truncated header",
+            post(&with_audio(WAV, b"RIFF\x24\0\0\0WAVEfmt \x10\0")),
+            422,
+            Handler("invalid_wav"),
+        ),
+        case(
+            "absurd rate parameter",
+            post(&with_audio("name=\"audio_recording\"\r\nContent-Type: audio/basic;rate=0", &audio())),
+            422,
+            Handler("invalid_audio_type"),
+        ),
+        case(
+            "compressed body",
+            raw(&[auth(), form(), "Content-Encoding: gzip".into(), format!("Content-Length: {}", good.len())], &good),
+            415,
+            Handler("unsupported_encoding"),
+        ),
         case("oversized body (declared)", post(&vec![b'x'; MAX_BODY + 1]), 413, Handler("body_too_large")),
         case(
             "oversized body (chunked)",
@@ -263,15 +345,30 @@ fn corpus() -> Vec<Case> {
             413,
             Handler("body_too_large"),
         ),
-        case("malformed chunk size", raw(&[auth(), form(), "Transfer-Encoding: chunked".into()], b"zz\r\nhello\r\n0\r\n\r\n"), 400, Handler("body_read_failed")),
+        case(
+            "malformed chunk size",
+            raw(&[auth(), form(), "Transfer-Encoding: chunked".into()], b"zz\r\nhello\r\n0\r\n\r\n"),
+            400,
+            Handler("body_read_failed"),
+        ),
         case(
             "content-length shorter than body",
             raw(&[auth(), form(), format!("Content-Length: {}", good.len() - 100)], &good),
             400,
             Handler("truncated_multipart"),
         ),
-        case("two content-lengths", raw(&[auth(), form(), "Content-Length: 10".into(), "Content-Length: 20".into()], &good), 400, HttpLayer),
-        case("header flood", raw(&(0..300).map(|i| format!("X-Flood-{i}: {i}")).collect::<Vec<_>>(), &good), 431, HttpLayer),
+        case(
+            "two content-lengths",
+            raw(&[auth(), form(), "Content-Length: 10".into(), "Content-Length: 20".into()], &good),
+            400,
+            HttpLayer,
+        ),
+        case(
+            "header flood",
+            raw(&(0..300).map(|i| format!("X-Flood-{i}: {i}")).collect::<Vec<_>>(), &good),
+            431,
+            HttpLayer,
+        ),
         case("very long header", raw(&[format!("X-Long: {}", "a".repeat(100 * 1024))], &good), 431, HttpLayer),
         case("non-UTF-8 header name", raw(&["X-N\u{e9}me: 1".into()], &good), 400, HttpLayer),
         case("garbage request line", b"HELLO THERE\r\n\r\n".to_vec(), 400, HttpLayer),
@@ -282,49 +379,90 @@ fn corpus() -> Vec<Case> {
             Handler("missing_part"),
         ),
         case("missing token", post_token(None), 401, Handler("missing_token")),
-        case("malformed token", post_token(Some("Authorization: Bearer not.a-token".into())), 401, Handler("invalid_token")),
+        case(
+            "malformed token",
+            post_token(Some("Authorization: Bearer not.a-token".into())),
+            401,
+            Handler("invalid_token"),
+        ),
         case(
             "bad signature",
-            post_token(Some(format!("Authorization: Bearer {}", token_with(json!({"alg": "HS256", "typ": "JWT"}), good_claims(), "wrong secret")))),
+            post_token(Some(format!(
+                "Authorization: Bearer {}",
+                token_with(json!({"alg": "HS256", "typ": "JWT"}), good_claims(), "wrong secret")
+            ))),
             401,
             Handler("invalid_token"),
         ),
         case(
             "expired token",
-            post_token(Some(format!("Authorization: Bearer {}", token_with(json!({"alg": "HS256", "typ": "JWT"}), json!({"exp": now().timestamp() - 3600}), SECRET)))),
+            post_token(Some(format!(
+                "Authorization: Bearer {}",
+                token_with(json!({"alg": "HS256", "typ": "JWT"}), json!({"exp": now().timestamp() - 3600}), SECRET)
+            ))),
             401,
             Handler("invalid_token"),
         ),
         case(
             "token not yet valid",
-            post_token(Some(format!("Authorization: Bearer {}", token_with(json!({"alg": "HS256", "typ": "JWT"}), json!({"nbf": now().timestamp() + 3600}), SECRET)))),
+            post_token(Some(format!(
+                "Authorization: Bearer {}",
+                token_with(json!({"alg": "HS256", "typ": "JWT"}), json!({"nbf": now().timestamp() + 3600}), SECRET)
+            ))),
             401,
             Handler("invalid_token"),
         ),
         case(
             "alg none",
-            post_token(Some(format!("Authorization: Bearer {}", token_with(json!({"alg": "none"}), good_claims(), SECRET)))),
+            post_token(Some(format!(
+                "Authorization: Bearer {}",
+                token_with(json!({"alg": "none"}), good_claims(), SECRET)
+            ))),
             401,
             Handler("invalid_token"),
         ),
         case(
             "alg RS256",
-            post_token(Some(format!("Authorization: Bearer {}", token_with(json!({"alg": "RS256"}), good_claims(), SECRET)))),
+            post_token(Some(format!(
+                "Authorization: Bearer {}",
+                token_with(json!({"alg": "RS256"}), good_claims(), SECRET)
+            ))),
             401,
             Handler("invalid_token"),
         ),
         case(
             "exp not a number",
-            post_token(Some(format!("Authorization: Bearer {}", token_with(json!({"alg": "HS256", "typ": "JWT"}), json!({"exp": "soon"}), SECRET)))),
+            post_token(Some(format!(
+                "Authorization: Bearer {}",
+                token_with(json!({"alg": "HS256", "typ": "JWT"}), json!({"exp": "soon"}), SECRET)
+            ))),
             401,
             Handler("invalid_token"),
         ),
-        case("token in a cookie only", post_token(Some(format!("Cookie: token={}", token()))), 401, Handler("missing_token")),
-        case("wrong method", b"PUT /audio-webhook HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 0\r\n\r\n".to_vec(), 405, Handler("method_not_allowed")),
-        case("chunked delivery (legal)", raw(&[auth(), form(), "Transfer-Encoding: chunked".into()], &chunked(&delivery("chunked-ok"))), 200, Stored),
+        case(
+            "token in a cookie only",
+            post_token(Some(format!("Cookie: token={}", token()))),
+            401,
+            Handler("missing_token"),
+        ),
+        case(
+            "wrong method",
+            b"PUT /audio-webhook HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 0\r\n\r\n".to_vec(),
+            405,
+            Handler("method_not_allowed"),
+        ),
+        case(
+            "chunked delivery (legal)",
+            raw(&[auth(), form(), "Transfer-Encoding: chunked".into()], &chunked(&delivery("chunked-ok"))),
+            200,
+            Stored,
+        ),
         case(
             "path traversal in filename",
-            post(&multipart(&[(META, &metadata("traversal")), ("name=\"audio_recording\"; filename=\"../../../etc/passwd\"\r\nContent-Type: audio/basic", &audio())])),
+            post(&multipart(&[
+                (META, &metadata("traversal")),
+                ("name=\"audio_recording\"; filename=\"../../../etc/passwd\"\r\nContent-Type: audio/basic", &audio()),
+            ])),
             200,
             Stored,
         ),
@@ -333,10 +471,22 @@ fn corpus() -> Vec<Case> {
         cases.push(case("metadata missing a field", post(&without_field(field)), 422, Handler("missing_field")));
     }
     let lying = raw(&[auth(), form(), format!("Content-Length: {}", good.len() + 500)], &good);
-    cases.push(Case { kind: "content-length longer than body", bytes: lying, half_close: true, status: 400, answer: Handler("body_read_failed") });
+    cases.push(Case {
+        kind: "content-length longer than body",
+        bytes: lying,
+        half_close: true,
+        status: 400,
+        answer: Handler("body_read_failed"),
+    });
     let mut cut = post(&good);
     cut.truncate(cut.len() - 300);
-    cases.push(Case { kind: "connection closed mid-body", bytes: cut, half_close: true, status: 400, answer: Handler("body_read_failed") });
+    cases.push(Case {
+        kind: "connection closed mid-body",
+        bytes: cut,
+        half_close: true,
+        status: 400,
+        answer: Handler("body_read_failed"),
+    });
     cases
 }
 
@@ -379,7 +529,8 @@ async fn exchange(addr: SocketAddr, bytes: &[u8], half_close: bool) -> (u16, Vec
     });
     read.await.expect("the server answers within 20 s");
     let text = String::from_utf8_lossy(&answer);
-    let status = text.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or_else(|| panic!("no status line in {text:?}"));
+    let status =
+        text.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or_else(|| panic!("no status line in {text:?}"));
     let body = answer.windows(4).position(|w| w == b"\r\n\r\n").map(|at| answer[at + 4..].to_vec()).unwrap_or_default();
     (status, body)
 }
@@ -413,11 +564,20 @@ async fn every_hostile_kind_is_refused_clearly_logged_and_harmless() {
         match case.answer {
             Answer::Handler(code) => {
                 if json["error"] != code || json["message"].as_str().is_none_or(str::is_empty) {
-                    problems.push(format!("body {}, expected error {code:?} with a message", String::from_utf8_lossy(&body)));
+                    problems.push(format!(
+                        "body {}, expected error {code:?} with a message",
+                        String::from_utf8_lossy(&body)
+                    ));
                 }
                 match &newest {
-                    Some(entry) if entry.error.as_deref() == Some(code) && entry.reason.as_deref().is_some_and(|r| !r.is_empty()) && entry.status == case.status => {}
-                    other => problems.push(format!("request log entry {:?}", other.as_ref().map(|e| (&e.error, &e.reason, e.status)))),
+                    Some(entry)
+                        if entry.error.as_deref() == Some(code)
+                            && entry.reason.as_deref().is_some_and(|r| !r.is_empty())
+                            && entry.status == case.status => {}
+                    other => problems.push(format!(
+                        "request log entry {:?}",
+                        other.as_ref().map(|e| (&e.error, &e.reason, e.status))
+                    )),
                 }
             }
             Answer::HttpLayer => {
