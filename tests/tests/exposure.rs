@@ -32,7 +32,11 @@ fn serve_and(dir: &TempDir, args: &[&str], body: impl FnOnce(&str)) -> (String, 
         if let Some(url) = text.lines().find_map(|l| l.strip_prefix("listening on ")) {
             break url.to_string();
         }
-        assert!(Instant::now() < deadline, "serve did not start: {}", std::fs::read_to_string(&err).unwrap_or_default());
+        assert!(
+            Instant::now() < deadline,
+            "serve did not start: {}",
+            std::fs::read_to_string(&err).unwrap_or_default()
+        );
         std::thread::sleep(Duration::from_millis(50));
     };
     body(&url);
@@ -78,7 +82,11 @@ fn the_secret_and_credentials_never_reach_logs_or_storage() {
         let path = file.unwrap().path();
         let bytes = std::fs::read(&path).unwrap();
         assert!(!bytes.windows(SECRET.len()).any(|w| w == SECRET.as_bytes()), "the secret is in {}", path.display());
-        assert!(!bytes.windows(signature.len()).any(|w| w == signature.as_bytes()), "a signature is in {}", path.display());
+        assert!(
+            !bytes.windows(signature.len()).any(|w| w == signature.as_bytes()),
+            "a signature is in {}",
+            path.display()
+        );
     }
 }
 
