@@ -3,8 +3,10 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use earshot_core::intake::{self, Intake, IntakeConfig};
+use earshot_core::listener::Limits;
 use earshot_core::settings::{self, AuthConfig, AuthMode, SavedSettings, Secret};
 use earshot_core::store::Store;
 
@@ -25,10 +27,36 @@ pub struct Args {
     /// Largest request body in bytes [default: 52428800].
     #[arg(long, env = "EARSHOT_MAX_BODY", value_name = "BYTES")]
     max_body: Option<usize>,
+    /// Seconds a client has to send a request's headers [default: 10].
+    #[arg(long, env = "EARSHOT_HEADER_TIMEOUT", value_name = "SECS")]
+    header_timeout: Option<u64>,
+    /// Seconds a client has to send a request's body [default: 60].
+    #[arg(long, env = "EARSHOT_BODY_TIMEOUT", value_name = "SECS")]
+    body_timeout: Option<u64>,
+    /// Connections served at once; more get 503 [default: 256].
+    #[arg(long, env = "EARSHOT_MAX_CONNECTIONS", value_name = "N")]
+    max_connections: Option<usize>,
+    /// Bytes of request bodies held in memory at once; more wait, then get 503 [default: 268435456].
+    #[arg(long, env = "EARSHOT_MAX_BUFFERED", value_name = "BYTES")]
+    max_buffered: Option<usize>,
+}
+
+impl Args {
+    fn limits(&self) -> Limits {
+        let default = Limits::default();
+        Limits {
+            header_timeout: self.header_timeout.map_or(default.header_timeout, Duration::from_secs),
+            body_timeout: self.body_timeout.map_or(default.body_timeout, Duration::from_secs),
+            max_connections: self.max_connections.unwrap_or(default.max_connections),
+            max_buffered: self.max_buffered.unwrap_or(default.max_buffered),
+            ..default
+        }
+    }
 }
 
 pub fn run(data_dir: Option<PathBuf>, args: Args) -> Result<(), CliError> {
     let data_dir = settings::data_dir(data_dir)?;
+    let limits = args.limits();
     let saved = SavedSettings::load(&data_dir)?;
     let listen = match args.listen.or(saved.listen) {
         Some(addr) => addr,
@@ -51,7 +79,8 @@ pub fn run(data_dir: Option<PathBuf>, args: Args) -> Result<(), CliError> {
             );
         }
         let mode = auth.mode();
-        let intake = Intake::new(IntakeConfig { auth, max_body }, store.writer()?, intake::system_clock());
+        let intake =
+            Intake::with_limits(IntakeConfig { auth, max_body }, store.writer()?, intake::system_clock(), limits);
         // Tests and scripts read this line to find the port when listening on :0.
         println!("listening on http://{local}");
         println!("database: {}", store.path().display());
@@ -59,7 +88,8 @@ pub fn run(data_dir: Option<PathBuf>, args: Args) -> Result<(), CliError> {
         if mode == AuthMode::Off {
             println!("warning: no secret set, so tokens are not checked (pass --secret or set EARSHOT_SECRET)");
         }
-        intake::serve(listener, intake::router(intake), shutdown_signal())
+        let limits = intake.limits().clone();
+        intake::serve_with(listener, intake::router(intake), limits, shutdown_signal())
             .await
             .map_err(|e| CliError::Message(format!("listener failed: {e}")))
     })

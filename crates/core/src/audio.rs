@@ -140,6 +140,9 @@ pub fn describe(bytes: &[u8], content_type: Option<&str>) -> Result<AudioInfo, A
         ));
     }
     let (mime, params) = split_content_type(content_type.unwrap_or(""));
+    if matches!(mime.as_str(), "audio/wav" | "audio/x-wav" | "audio/wave" | "audio/vnd.wave") {
+        return Err(AudioError::Wav(wav::WavError::NotRiff(mime)));
+    }
     let encoding = match mime.as_str() {
         "audio/alaw" | "audio/x-alaw" | "audio/pcma" | "audio/a-law" => Encoding::Alaw,
         "audio/l16" | "audio/pcm" | "audio/x-pcm" => Encoding::Pcm16,

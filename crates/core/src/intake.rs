@@ -16,16 +16,18 @@ use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, Method, StatusCode, header, request::Parts};
 use axum::response::{IntoResponse, Json, Response};
+use bytes::BytesMut;
 use chrono::{DateTime, SecondsFormat, Utc};
-use http_body_util::{BodyExt, LengthLimitError, Limited};
+use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use tokio::net::TcpListener;
-use tokio::sync::broadcast;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, broadcast};
 
 use crate::audio::{self, AudioError};
 use crate::events::{self, Event};
 use crate::jwt::{self, TokenSource};
+use crate::listener::{self, BUDGET_WAIT, Limits};
 use crate::metadata::{self, Metadata};
 use crate::model::{AuthRecord, NewRecording, NewRequest, Outcome, Verdict};
 use crate::settings::{AuthConfig, AuthMode};
@@ -67,22 +69,41 @@ pub struct Intake {
 
 struct Inner {
     config: IntakeConfig,
+    limits: Limits,
+    budget: Arc<Semaphore>,
     writer: Writer,
     events: broadcast::Sender<Event>,
     clock: Clock,
 }
 
 impl Intake {
-    /// Builds the listener state around a store writer.
+    /// Builds the listener state around a store writer, with [`Limits::default`].
     pub fn new(config: IntakeConfig, writer: Writer, clock: Clock) -> Intake {
-        let (events, _) = broadcast::channel(events::CAPACITY);
-        Intake::with_events(config, writer, clock, events)
+        Intake::with_limits(config, writer, clock, Limits::default())
     }
 
-    /// Like [`Intake::new`], publishing on an existing channel so subscribers
-    /// survive a listener restart.
-    pub fn with_events(config: IntakeConfig, writer: Writer, clock: Clock, events: broadcast::Sender<Event>) -> Intake {
-        Intake { inner: Arc::new(Inner { config, writer, events, clock }) }
+    /// Builds the listener state with explicit limits on slow and large bodies.
+    pub fn with_limits(config: IntakeConfig, writer: Writer, clock: Clock, limits: Limits) -> Intake {
+        let (events, _) = broadcast::channel(events::CAPACITY);
+        Intake::with_events(config, writer, clock, limits, events)
+    }
+
+    /// Like [`Intake::with_limits`], publishing on an existing channel so
+    /// subscribers survive a listener restart.
+    pub fn with_events(
+        config: IntakeConfig,
+        writer: Writer,
+        clock: Clock,
+        limits: Limits,
+        events: broadcast::Sender<Event>,
+    ) -> Intake {
+        let budget = Arc::new(Semaphore::new(limits.max_buffered.clamp(1, Semaphore::MAX_PERMITS)));
+        Intake { inner: Arc::new(Inner { config, limits, budget, writer, events, clock }) }
+    }
+
+    /// The limits in force; pass them to [`serve_with`] too.
+    pub fn limits(&self) -> &Limits {
+        &self.inner.limits
     }
 
     /// Events published after each commit.
@@ -106,15 +127,24 @@ pub fn router(intake: Intake) -> Router {
     Router::new().fallback(handle).with_state(intake)
 }
 
-/// Serves `router` on `listener` until `shutdown` resolves, then finishes in-flight requests.
+/// Serves `router` on `listener` with [`Limits::default`] until `shutdown`
+/// resolves, then finishes in-flight requests.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown)
-        .await
+    listener::serve(listener, router, Limits::default(), shutdown).await
+}
+
+/// Like [`serve`], with the connection limits of [`Intake::limits`].
+pub async fn serve_with(
+    listener: TcpListener,
+    router: Router,
+    limits: Limits,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    listener::serve(listener, router, limits, shutdown).await
 }
 
 /// An HTTP error answer: a status and `{ "error": code, "message": text }`.
@@ -144,6 +174,8 @@ impl IntoResponse for Rejection {
 struct Seen {
     request: NewRequest,
     body: Option<Bytes>,
+    /// This request's share of the buffered-bytes budget, released with it.
+    budget: Option<OwnedSemaphorePermit>,
 }
 
 impl Seen {
@@ -169,6 +201,7 @@ impl Seen {
                 body: None,
             },
             body: None,
+            budget: None,
         }
     }
 }
@@ -343,7 +376,7 @@ async fn receive(
             ),
         ));
     }
-    let bytes = read_body(&head.headers, body, config.max_body).await?;
+    let bytes = read_body(intake, &head.headers, body, seen).await?;
     seen.request.body_size = bytes.len();
     seen.body = Some(bytes.clone());
 
@@ -374,7 +407,11 @@ fn auth_rejection(auth: &AuthRecord) -> Rejection {
     Rejection::new(StatusCode::UNAUTHORIZED, code, auth.reason.clone().unwrap_or_default())
 }
 
-async fn read_body(headers: &HeaderMap, body: Body, max: usize) -> Result<Bytes, Rejection> {
+/// Reads the whole body within the body timeout, holding its size against
+/// the shared budget of buffered bytes.
+async fn read_body(intake: &Intake, headers: &HeaderMap, mut body: Body, seen: &mut Seen) -> Result<Bytes, Rejection> {
+    let max = intake.inner.config.max_body;
+    let limits = &intake.inner.limits;
     let too_large = |size: Option<u64>| {
         let size = size.map_or("larger than allowed".to_string(), |n| format!("{n} bytes"));
         Rejection::new(
@@ -389,13 +426,63 @@ async fn read_body(headers: &HeaderMap, body: Body, max: usize) -> Result<Bytes,
     {
         return Err(too_large(Some(length)));
     }
-    match Limited::new(body, max).collect().await {
-        Ok(collected) => Ok(collected.to_bytes()),
-        Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => Err(too_large(None)),
-        Err(e) => Err(Rejection::new(
-            StatusCode::BAD_REQUEST,
-            "body_read_failed",
-            format!("the request body could not be read to its end: {e}"),
+    let expected = declared.unwrap_or(0) as usize;
+    seen.budget = Some(reserve(intake, expected).await?);
+    let mut buffer = BytesMut::with_capacity(expected);
+    let deadline = tokio::time::Instant::now() + limits.body_timeout;
+    loop {
+        let frame = match tokio::time::timeout_at(deadline, body.frame()).await {
+            Err(_) => {
+                return Err(Rejection::new(
+                    StatusCode::REQUEST_TIMEOUT,
+                    "body_timeout",
+                    format!(
+                        "the body did not arrive within {} s ({} bytes received)",
+                        limits.body_timeout.as_secs_f64(),
+                        buffer.len()
+                    ),
+                ));
+            }
+            Ok(None) => break,
+            Ok(Some(Err(e))) => {
+                return Err(Rejection::new(
+                    StatusCode::BAD_REQUEST,
+                    "body_read_failed",
+                    format!("the request body could not be read to its end: {e}"),
+                ));
+            }
+            Ok(Some(Ok(frame))) => frame,
+        };
+        let Ok(data) = frame.into_data() else { continue };
+        let wanted = buffer.len() + data.len();
+        if wanted > max {
+            return Err(too_large(None));
+        }
+        let held = seen.budget.as_ref().map_or(0, OwnedSemaphorePermit::num_permits);
+        if wanted > held {
+            // Chunked or under-declared bodies: grow the share in 64 KiB steps.
+            let more = reserve(intake, (wanted - held).max(64 * 1024)).await?;
+            if let Some(permit) = seen.budget.as_mut() {
+                permit.merge(more);
+            }
+        }
+        buffer.extend_from_slice(&data);
+    }
+    Ok(buffer.freeze())
+}
+
+/// Takes `bytes` of the buffered-bytes budget, waiting up to [`BUDGET_WAIT`].
+async fn reserve(intake: &Intake, bytes: usize) -> Result<OwnedSemaphorePermit, Rejection> {
+    let total = intake.inner.limits.max_buffered;
+    let wanted = bytes.clamp(0, total.clamp(1, Semaphore::MAX_PERMITS)).min(u32::MAX as usize) as u32;
+    match tokio::time::timeout(BUDGET_WAIT, intake.inner.budget.clone().acquire_many_owned(wanted)).await {
+        Ok(Ok(permit)) => Ok(permit),
+        _ => Err(Rejection::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "intake_busy",
+            format!(
+                "Earshot is already holding {total} bytes of request bodies in memory (--max-buffered); retry shortly"
+            ),
         )),
     }
 }
@@ -516,6 +603,18 @@ fn multipart_rejection(error: multer::Error) -> Rejection {
 
 async fn parse_delivery(head: &Parts, body: Bytes, seen: &mut Seen) -> Result<Delivery, Rejection> {
     let boundary = boundary(head, &body)?;
+    let delimiter = format!("--{boundary}");
+    if !body.windows(delimiter.len()).any(|w| w == delimiter.as_bytes()) {
+        let first_line = body.split(|&b| b == b'\r' || b == b'\n').next().unwrap_or_default();
+        let shown = String::from_utf8_lossy(&first_line[..first_line.len().min(80)]).into_owned();
+        return Err(Rejection::new(
+            StatusCode::BAD_REQUEST,
+            "boundary_mismatch",
+            format!(
+                "the Content-Type names boundary {boundary:?} but the body never contains {delimiter:?} (its first line is {shown:?})"
+            ),
+        ));
+    }
     let constraints =
         multer::Constraints::new().size_limit(multer::SizeLimit::new().for_field(METADATA_PART, MAX_METADATA));
     let stream = futures_util::stream::once(async move { Ok::<Bytes, std::convert::Infallible>(body) });

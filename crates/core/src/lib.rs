@@ -14,6 +14,7 @@ pub mod events;
 pub mod export;
 pub mod intake;
 pub mod jwt;
+pub mod listener;
 pub mod metadata;
 pub mod model;
 pub mod mulaw;

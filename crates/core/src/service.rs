@@ -12,6 +12,7 @@ use tokio::sync::{Mutex, broadcast, oneshot, watch};
 
 use crate::events::{self, Event};
 use crate::intake::{self, Intake, IntakeConfig};
+use crate::listener::Limits;
 use crate::store::{Store, StoreError, Writer};
 
 /// The path suggested for the watsonx webhook URL (any path is accepted).
@@ -83,14 +84,20 @@ impl Service {
         let status = match tokio::net::TcpListener::bind(address).await {
             Ok(listener) => {
                 let bound = listener.local_addr().unwrap_or(address);
-                let intake =
-                    Intake::with_events(config, self.writer.clone(), intake::system_clock(), self.events.clone());
+                let limits = Limits::default();
+                let intake = Intake::with_events(
+                    config,
+                    self.writer.clone(),
+                    intake::system_clock(),
+                    limits.clone(),
+                    self.events.clone(),
+                );
                 let (stop, stopped) = oneshot::channel::<()>();
                 let task = tokio::spawn(async move {
                     let shutdown = async {
                         let _ = stopped.await;
                     };
-                    if let Err(e) = intake::serve(listener, intake::router(intake), shutdown).await {
+                    if let Err(e) = intake::serve_with(listener, intake::router(intake), limits, shutdown).await {
                         tracing::error!(target: "earshot::service", "listener stopped: {e}");
                     }
                 });

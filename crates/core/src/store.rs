@@ -438,7 +438,14 @@ fn commit_group(conn: &mut Connection, jobs: &[Job]) -> Vec<Result<Committed, St
             sp.commit()?;
             Ok(done)
         });
-        results.push(result.map_err(|e| e.to_string()));
+        match result {
+            Ok(done) => results.push(Ok(done)),
+            // SQLite rolls the whole transaction back on some errors (disk
+            // full, I/O error); going on would run the next jobs in autocommit
+            // mode, outside the group. Fail the group with the real cause.
+            Err(e) if tx.is_autocommit() => return fail_all(e),
+            Err(e) => results.push(Err(e.to_string())),
+        }
     }
     match tx.commit() {
         Ok(()) => results,

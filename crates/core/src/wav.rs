@@ -59,6 +59,9 @@ pub enum WavError {
         /// Bits per sample as found.
         bits: u16,
     },
+    /// Labelled as WAV but without a RIFF header.
+    #[error("the part is labelled {0} but does not start with a RIFF header")]
+    NotRiff(String),
     /// Zero or absurd channel count.
     #[error("WAV declares {0} channels (1..={MAX_CHANNELS} accepted)")]
     BadChannels(u16),
