@@ -35,7 +35,7 @@ pub const INSTALL_CLOUDFLARED: &str = "install it and start the tunnel again —
 Windows: `winget install --id Cloudflare.cloudflared`; Linux: the cloudflared package from Cloudflare's apt/rpm \
 repository or the release binary from https://github.com/cloudflare/cloudflared/releases (all listed at \
 https://developers.cloudflare.com/cloudflare-one/connections/connect-networks/downloads/). Earshot does not \
-download it for you";
+download it for you.";
 
 /// Everything that stops a tunnel from being set up.
 #[derive(Debug, thiserror::Error)]

@@ -116,13 +116,17 @@ async fn learns_the_url_from_quicktunnel_once_ready() {
     assert_eq!(tunnel.pid(), Some(starts[0].0));
     let log = log_text(&tunnel);
     assert!(log.contains(&format!("public URL https://{HOST} (from /quicktunnel)")), "{log}");
-    assert!(log.contains("Stderr") && log.contains("Your quick Tunnel has been created!"), "kept cloudflared's own lines: {log}");
+    assert!(
+        log.contains("Stderr") && log.contains("Your quick Tunnel has been created!"),
+        "kept cloudflared's own lines: {log}"
+    );
     tunnel.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn falls_back_to_the_banner_when_quicktunnel_is_missing() {
-    let fake = Fake::new(&[("FAKE_CF_QUICKTUNNEL", "missing"), ("FAKE_CF_HOSTNAME", "only-in-the-banner.trycloudflare.com")]);
+    let fake =
+        Fake::new(&[("FAKE_CF_QUICKTUNNEL", "missing"), ("FAKE_CF_HOSTNAME", "only-in-the-banner.trycloudflare.com")]);
     let tunnel = start(&fake);
     let url = tunnel.online(Duration::from_secs(20)).await.unwrap();
     assert_eq!(url, "https://only-in-the-banner.trycloudflare.com");
