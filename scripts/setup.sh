@@ -6,6 +6,8 @@ set -euo pipefail
 # build-essential, pkg-config: the bundled SQLite and ring's C code.
 # sox: the independent μ-law decoder the tests compare exports against.
 APT_PACKAGES=(build-essential pkg-config sox)
+# python3: runs the stand-in cloudflared the tunnel tests put on PATH.
+APT_PACKAGES+=(python3)
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then

@@ -17,7 +17,7 @@ use crate::CliError;
 /// Options of `earshot selftest`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The public webhook URL, e.g. https://x.trycloudflare.com/audio-webhook.
+    /// The public webhook URL, e.g. `https://x.trycloudflare.com/audio-webhook`.
     url: String,
     /// The secret Earshot checks tokens with [default: settings.json's].
     #[arg(long, env = "EARSHOT_SECRET", hide_env_values = true, value_name = "S")]

@@ -17,7 +17,7 @@ pub struct TunnelArgs {
     /// Expose the listener publicly: cloudflared (quick tunnel, no account), ngrok, or your own public base URL.
     #[arg(long, env = "EARSHOT_TUNNEL", value_name = "cloudflared|ngrok|URL")]
     tunnel: Option<String>,
-    /// ngrok authtoken, from https://dashboard.ngrok.com/get-started/your-authtoken.
+    /// ngrok authtoken, from `https://dashboard.ngrok.com/get-started/your-authtoken`.
     #[arg(long, env = "NGROK_AUTHTOKEN", hide_env_values = true, value_name = "TOKEN")]
     ngrok_token: Option<String>,
     /// A domain reserved in your ngrok account, so the URL stays the same across restarts.
