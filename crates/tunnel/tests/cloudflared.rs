@@ -43,16 +43,30 @@ impl Fake {
         Provider::cloudflared_in(&std::env::join_paths(dirs).unwrap()).unwrap()
     }
 
+    fn records(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("starts")).unwrap_or_default()
+    }
+
     /// `(pid, monotonic ns, args)` per start, in order.
     fn starts(&self) -> Vec<(u32, u64, String)> {
-        let text = std::fs::read_to_string(self.dir.path().join("starts")).unwrap_or_default();
-        text.lines()
+        self.records()
+            .lines()
+            .filter(|line| !line.starts_with("exit "))
             .map(|line| {
                 let mut fields = line.splitn(3, ' ');
                 let pid = fields.next().unwrap().parse().unwrap();
                 let ns = fields.next().unwrap().parse().unwrap();
                 (pid, ns, fields.next().unwrap_or_default().to_string())
             })
+            .collect()
+    }
+
+    /// Monotonic ns of each crash, in order.
+    fn exits(&self) -> Vec<u64> {
+        self.records()
+            .lines()
+            .filter_map(|line| line.strip_prefix("exit "))
+            .map(|rest| rest.split(' ').nth(1).unwrap().parse().unwrap())
             .collect()
     }
 }
@@ -137,7 +151,7 @@ async fn falls_back_to_the_banner_when_quicktunnel_is_missing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_crash_restarts_with_growing_delays() {
-    let fake = Fake::new(&[("FAKE_CF_READY_AFTER", "0.1"), ("FAKE_CF_EXIT_AFTER", "0.2")]);
+    let fake = Fake::new(&[("FAKE_CF_READY_AFTER", "0.1"), ("FAKE_CF_EXIT_AFTER", "0.6")]);
     let tunnel = start(&fake);
     let mut status = tunnel.subscribe();
     let seen = tokio::spawn(async move {
@@ -153,10 +167,11 @@ async fn a_crash_restarts_with_growing_delays() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let starts = fake.starts();
-    let gaps: Vec<f64> = starts.windows(2).map(|w| (w[1].1 - w[0].1) as f64 / 1e9).collect();
-    // Each run lives ~0.3 s, then waits 0.3, 0.6, 1.2 s: the gaps grow by the doubling delay.
-    assert!(gaps[1] - gaps[0] > 0.2, "second delay longer than the first: {gaps:?}");
-    assert!(gaps[2] - gaps[1] > 0.45, "third delay longer than the second: {gaps:?}");
+    let exits = fake.exits();
+    // From each crash to the next start: the 0.3 s, 0.6 s, 1.2 s delays plus spawn time.
+    let delays: Vec<f64> = (0..3).map(|n| (starts[n + 1].1 - exits[n]) as f64 / 1e9).collect();
+    assert!(delays[0] >= 0.3 && delays[1] >= 0.6 && delays[2] >= 1.2, "delays double: {delays:?}");
+    assert!(delays[0] < delays[2], "{delays:?}");
     for (pid, _, _) in &starts[..3] {
         assert!(!alive(*pid), "crashed cloudflared {pid} was reaped");
     }
@@ -167,10 +182,11 @@ async fn a_crash_restarts_with_growing_delays() {
     let error = seen
         .iter()
         .find_map(|s| match s {
-            Status::Error { message } => Some(message.clone()),
+            // A health check may first see /ready fail as the process dies.
+            Status::Error { message } if message.starts_with("cloudflared exited") => Some(message.clone()),
             _ => None,
         })
-        .expect("an error status between runs");
+        .unwrap_or_else(|| panic!("an exit error between runs: {seen:?}"));
     assert!(error.starts_with("cloudflared exited unexpectedly (exit status: 1)"), "{error}");
     assert!(error.contains("no more connections active and exiting"), "says what cloudflared said: {error}");
     assert!(error.ends_with("restarting in 0.3 s"), "{error}");
