@@ -9,6 +9,8 @@ set -euo pipefail
 # xvfb, xauth, webkit2gtk-driver: the desktop end-to-end test's display and WebDriver.
 # imagemagick: screenshots when checking the UI by hand.
 APT_PACKAGES=(build-essential pkg-config sox libwebkit2gtk-4.1-dev xvfb xauth webkit2gtk-driver imagemagick)
+# python3: runs the stand-in cloudflared the tunnel tests put on PATH.
+APT_PACKAGES+=(python3)
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then

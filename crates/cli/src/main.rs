@@ -4,8 +4,10 @@
 
 mod export;
 mod list;
+mod selftest;
 mod send;
 mod serve;
+mod tunnel;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -40,6 +42,8 @@ enum Command {
     Export(export::Args),
     /// Send watsonx-shaped recordings to a webhook URL.
     Send(send::Args),
+    /// Check a public webhook URL end to end: DNS, connect, tunnel, auth, parse, store.
+    Selftest(selftest::Args),
 }
 
 /// Everything that ends a command early, printed as `error: …`.
@@ -80,6 +84,7 @@ fn main() -> ExitCode {
         Command::Requests(args) => open_store(cli.data_dir).and_then(|s| list::requests(&s, args)),
         Command::Export(args) => open_store(cli.data_dir).and_then(|s| export::run(&s, args)),
         Command::Send(args) => send::run(args),
+        Command::Selftest(args) => selftest::run(cli.data_dir, args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

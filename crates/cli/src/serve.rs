@@ -1,5 +1,6 @@
 //! `earshot serve`: resolves settings (flag, environment, settings.json,
-//! default), opens the store, and runs the intake until Ctrl-C or SIGTERM.
+//! default), opens the store, and runs the intake until Ctrl-C or SIGTERM,
+//! with a public tunnel in front of it when `--tunnel` asks for one.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -27,6 +28,8 @@ pub struct Args {
     /// Largest request body in bytes [default: 52428800].
     #[arg(long, env = "EARSHOT_MAX_BODY", value_name = "BYTES")]
     max_body: Option<usize>,
+    #[command(flatten)]
+    tunnel: crate::tunnel::TunnelArgs,
     /// Seconds a client has to send a request's headers [default: 10].
     #[arg(long, env = "EARSHOT_HEADER_TIMEOUT", value_name = "SECS")]
     header_timeout: Option<u64>,
@@ -66,6 +69,7 @@ pub fn run(data_dir: Option<PathBuf>, args: Args) -> Result<(), CliError> {
     let auth = AuthConfig::new(args.auth.or(saved.auth), secret)?;
     let max_body = args.max_body.or(saved.max_body).unwrap_or(settings::DEFAULT_MAX_BODY);
     let store = Store::open(&data_dir)?;
+    let provider = args.tunnel.provider()?;
 
     let runtime = tokio::runtime::Runtime::new().map_err(|e| CliError::Message(format!("cannot start tokio: {e}")))?;
     runtime.block_on(async move {
@@ -88,10 +92,13 @@ pub fn run(data_dir: Option<PathBuf>, args: Args) -> Result<(), CliError> {
         if mode == AuthMode::Off {
             println!("warning: no secret set, so tokens are not checked (pass --secret or set EARSHOT_SECRET)");
         }
+        let tunnel = crate::tunnel::start(provider, local, mode)?;
         let limits = intake.limits().clone();
-        intake::serve_with(listener, intake::router(intake), limits, shutdown_signal())
+        let served = intake::serve_with(listener, intake::router(intake), limits, shutdown_signal())
             .await
-            .map_err(|e| CliError::Message(format!("listener failed: {e}")))
+            .map_err(|e| CliError::Message(format!("listener failed: {e}")));
+        crate::tunnel::stop(tunnel).await;
+        served
     })
 }
 
