@@ -6,6 +6,9 @@ set -euo pipefail
 # build-essential, pkg-config: the bundled SQLite and ring's C code.
 # sox: the independent μ-law decoder the tests compare exports against.
 APT_PACKAGES=(build-essential pkg-config sox)
+# libasound2-dev: cpal's ALSA backend (earshot-playback). pulseaudio, pulseaudio-utils,
+# libasound2-plugins: the null sink `scripts/with-audio.sh` starts so tests play in real time.
+APT_PACKAGES+=(libasound2-dev pulseaudio pulseaudio-utils libasound2-plugins)
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then
