@@ -4,6 +4,8 @@
 
 mod export;
 mod list;
+mod devices;
+mod play;
 mod send;
 mod serve;
 
@@ -40,6 +42,10 @@ enum Command {
     Export(export::Args),
     /// Send watsonx-shaped recordings to a webhook URL.
     Send(send::Args),
+    /// Play a recording through the audio output, with a progress line.
+    Play(play::Args),
+    /// List the audio output devices.
+    Devices,
 }
 
 /// Everything that ends a command early, printed as `error: …`.
@@ -80,6 +86,8 @@ fn main() -> ExitCode {
         Command::Requests(args) => open_store(cli.data_dir).and_then(|s| list::requests(&s, args)),
         Command::Export(args) => open_store(cli.data_dir).and_then(|s| export::run(&s, args)),
         Command::Send(args) => send::run(args),
+        Command::Play(args) => open_store(cli.data_dir).and_then(|s| play::run(&s, args)),
+        Command::Devices => devices::run(),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
