@@ -144,8 +144,13 @@ where
         }
     };
     let failed = move |error: cpal::Error| {
-        // Under-runs and reroutes are reported but the stream keeps running.
-        if !matches!(error.kind(), ErrorKind::Xrun | ErrorKind::DeviceChanged | ErrorKind::RealtimeDenied) {
+        // Only these end cpal's stream. Others (under-runs, reroutes, and the transient EIO
+        // the ALSA→PulseAudio plugin reports from `snd_pcm_avail_delay` while starting) leave it
+        // running; if callbacks really stop, the engine's stall watchdog reports it.
+        if matches!(
+            error.kind(),
+            ErrorKind::DeviceNotAvailable | ErrorKind::StreamInvalidated | ErrorKind::HostUnavailable | ErrorKind::PermissionDenied
+        ) {
             let _ = errors.send(describe(&error));
         }
     };

@@ -30,6 +30,8 @@ pub const SPEED_RANGE: (f64, f64) = (0.5, 2.0);
 const NORMALISE_TARGET: f32 = 0.98;
 /// Gain ceiling for normalise (+40 dB), so a near-silent recording is not raised to pure noise.
 const NORMALISE_MAX_GAIN: f32 = 100.0;
+/// Tolerance for float rounding in `count × step` when comparing with a frame index.
+const EPSILON: f64 = 1e-6;
 
 /// Where playback stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,7 +60,8 @@ pub struct Pipeline {
     chunk_read: usize,
     feed: usize,
     skip: usize,
-    position: f64,
+    base: f64,
+    count: u64,
     state: PlayState,
     speed: f64,
     volume: f32,
@@ -84,7 +87,8 @@ impl Pipeline {
             chunk_read: 0,
             feed: 0,
             skip: 0,
-            position: 0.0,
+            base: 0.0,
+            count: 0,
             state: PlayState::Stopped,
             speed: 1.0,
             volume: 1.0,
@@ -149,7 +153,7 @@ impl Pipeline {
     /// Starts or resumes; after the end (or a stop) it starts again from the loop start or 0.
     pub fn play(&mut self) -> Result<(), PlaybackError> {
         let track = self.track.as_ref().ok_or(PlaybackError::NothingLoaded)?;
-        if self.state == PlayState::Ended || self.position >= track.frames() as f64 {
+        if self.state == PlayState::Ended || self.position() >= track.frames() as f64 - EPSILON {
             let start = self.loop_region.map_or(0, |(a, _)| a);
             self.seek_frame(start);
         }
@@ -188,7 +192,8 @@ impl Pipeline {
 
     fn seek_frame(&mut self, frame: usize) {
         self.feed = frame;
-        self.position = frame as f64;
+        self.base = frame as f64;
+        self.count = 0;
         self.chunk_len = 0;
         self.chunk_read = 0;
         if let Some(resampler) = self.resampler.as_mut() {
@@ -202,6 +207,8 @@ impl Pipeline {
         if !(SPEED_RANGE.0..=SPEED_RANGE.1).contains(&speed) {
             return Err(PlaybackError::BadControl(format!("speed {speed} is outside 0.5–2")));
         }
+        self.base = self.position();
+        self.count = 0;
         self.speed = speed;
         if let (Some(resampler), Some(track)) = (self.resampler.as_mut(), self.track.as_ref()) {
             let ratio = self.out_rate as f64 / track.rate() as f64 / speed;
@@ -233,7 +240,8 @@ impl Pipeline {
         }
         let (fa, fb) = (fa as usize, fb as usize);
         self.loop_region = Some((fa, fb));
-        if self.position < fa as f64 || self.position >= fb as f64 {
+        let position = self.position();
+        if position < fa as f64 || position >= fb as f64 {
             self.seek_frame(fa);
         }
         Ok(())
@@ -286,7 +294,7 @@ impl Pipeline {
 
     /// Position in seconds of the next frame the output will hear.
     pub fn position_secs(&self) -> f64 {
-        self.track.as_ref().map_or(0.0, |t| self.position / t.rate() as f64)
+        self.track.as_ref().map_or(0.0, |t| self.position() / t.rate() as f64)
     }
 
     /// When the first callback after the last `play` carried audio.
@@ -337,16 +345,16 @@ impl Pipeline {
                     self.skip -= 1;
                     continue;
                 }
-                if self.position >= frames as f64 {
+                if self.position() >= frames as f64 - EPSILON {
                     self.state = PlayState::Ended;
                     return 0.0;
                 }
                 self.emitted += 1;
-                self.position += self.step();
+                self.count += 1;
                 if let Some((a, b)) = self.loop_region
-                    && self.position >= b as f64
+                    && self.position() >= b as f64 - EPSILON
                 {
-                    self.position -= (b - a) as f64;
+                    self.base -= (b - a) as f64;
                 }
                 return sample;
             }
@@ -356,6 +364,12 @@ impl Pipeline {
                 return 0.0;
             }
         }
+    }
+
+    /// Source position (in frames) of the next output frame: computed from the frames emitted
+    /// since the last seek or speed change, not accumulated, so it does not drift.
+    fn position(&self) -> f64 {
+        self.base + self.count as f64 * self.step()
     }
 
     /// Source frames advanced per output frame.
