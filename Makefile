@@ -17,7 +17,8 @@ lint: setup
 
 test: lint
 	cargo build --workspace --bins
-	cargo test --workspace
+	bash scripts/with-audio.sh cargo test --workspace
 
 bench: setup
 	cargo bench -p earshot-tests --bench intake
+	bash scripts/with-audio.sh cargo bench -p earshot-playback --bench playback
