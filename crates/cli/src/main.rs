@@ -2,9 +2,9 @@
 //! exports what arrived, and sends watsonx-shaped test calls. All real work
 //! is in `earshot-core`; this crate parses arguments and prints.
 
+mod devices;
 mod export;
 mod list;
-mod devices;
 mod play;
 mod send;
 mod serve;

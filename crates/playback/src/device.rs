@@ -149,7 +149,10 @@ where
         // running; if callbacks really stop, the engine's stall watchdog reports it.
         if matches!(
             error.kind(),
-            ErrorKind::DeviceNotAvailable | ErrorKind::StreamInvalidated | ErrorKind::HostUnavailable | ErrorKind::PermissionDenied
+            ErrorKind::DeviceNotAvailable
+                | ErrorKind::StreamInvalidated
+                | ErrorKind::HostUnavailable
+                | ErrorKind::PermissionDenied
         ) {
             let _ = errors.send(describe(&error));
         }

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use crate::PlaybackError;
 use crate::device::{self, OpenStream};
-use crate::pipeline::{PlayState, Pipeline};
+use crate::pipeline::{Pipeline, PlayState};
 use crate::track::Track;
 
 /// How often the engine reports the position while playing (40 ms: 25 reports a second).
@@ -361,7 +361,8 @@ impl Engine {
             return None;
         }
         let last = pipeline.last_callback().max(self.playing_since)?;
-        (last.elapsed() > STALL).then(|| PlaybackError::Device(format!("the output device stopped asking for audio for {STALL:?}")))
+        (last.elapsed() > STALL)
+            .then(|| PlaybackError::Device(format!("the output device stopped asking for audio for {STALL:?}")))
     }
 
     /// Emits state changes, the first audible callback, and the position.

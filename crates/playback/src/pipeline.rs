@@ -17,7 +17,9 @@
 use std::time::Instant;
 
 use rubato::audioadapter_buffers::direct::InterleavedSlice;
-use rubato::{Adjustable, Async, FixedAsync, Resampler, SincInterpolationParameters, SincInterpolationType, WindowFunction};
+use rubato::{
+    Adjustable, Async, FixedAsync, Resampler, SincInterpolationParameters, SincInterpolationType, WindowFunction,
+};
 
 use crate::PlaybackError;
 use crate::track::Track;
@@ -123,9 +125,7 @@ impl Pipeline {
         };
         let mut resampler = Async::<f32>::new_sinc(base, 1.0 / SPEED_RANGE.0, &params, CHUNK, 1, FixedAsync::Output)
             .map_err(|e| PlaybackError::Resampler(e.to_string()))?;
-        resampler
-            .set_resample_ratio(base / self.speed, false)
-            .map_err(|e| PlaybackError::Resampler(e.to_string()))?;
+        resampler.set_resample_ratio(base / self.speed, false).map_err(|e| PlaybackError::Resampler(e.to_string()))?;
         self.input = vec![0.0; resampler.input_frames_max()];
         self.resampler = Some(resampler);
         self.track = Some(track);
@@ -392,11 +392,13 @@ impl Pipeline {
             *slot = samples.get(self.feed).copied().unwrap_or(0.0);
             self.feed += 1;
         }
-        let input = InterleavedSlice::new(&self.input[..], 1, need).map_err(|e| PlaybackError::Resampler(e.to_string()))?;
-        let mut output =
-            InterleavedSlice::new_mut(&mut self.chunk[..], 1, CHUNK).map_err(|e| PlaybackError::Resampler(e.to_string()))?;
-        let (_, produced) =
-            resampler.process_into_buffer(&input, &mut output, None).map_err(|e| PlaybackError::Resampler(e.to_string()))?;
+        let input =
+            InterleavedSlice::new(&self.input[..], 1, need).map_err(|e| PlaybackError::Resampler(e.to_string()))?;
+        let mut output = InterleavedSlice::new_mut(&mut self.chunk[..], 1, CHUNK)
+            .map_err(|e| PlaybackError::Resampler(e.to_string()))?;
+        let (_, produced) = resampler
+            .process_into_buffer(&input, &mut output, None)
+            .map_err(|e| PlaybackError::Resampler(e.to_string()))?;
         self.chunk_len = produced;
         self.chunk_read = 0;
         Ok(())

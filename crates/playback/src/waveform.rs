@@ -27,7 +27,8 @@ pub fn peaks(samples: &[f32], width: usize) -> Vec<Peak> {
             let start = x * len / width;
             let end = ((x + 1) * len / width).max(start + 1).min(len);
             let column = &samples[start.min(len - 1)..end.max(start.min(len - 1) + 1)];
-            let (min, max) = column.iter().fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &s| (lo.min(s), hi.max(s)));
+            let (min, max) =
+                column.iter().fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &s| (lo.min(s), hi.max(s)));
             Peak { min, max }
         })
         .collect()

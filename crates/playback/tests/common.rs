@@ -1,5 +1,7 @@
 //! Shared by the playback tests: tones as stored recordings, and waiting for events.
 
+// Each test binary includes this module and uses only part of it.
+#![allow(dead_code)]
 use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};
 
@@ -20,7 +22,12 @@ pub fn tone(freq: f64, seconds: f64) -> Track {
 }
 
 /// The first event matching `want` within `limit`; panics naming what was awaited.
-pub fn wait_for(events: &Receiver<PlayerEvent>, limit: Duration, what: &str, want: impl Fn(&PlayerEvent) -> bool) -> PlayerEvent {
+pub fn wait_for(
+    events: &Receiver<PlayerEvent>,
+    limit: Duration,
+    what: &str,
+    want: impl Fn(&PlayerEvent) -> bool,
+) -> PlayerEvent {
     let deadline = Instant::now() + limit;
     loop {
         let left = deadline.saturating_duration_since(Instant::now());

@@ -25,7 +25,8 @@ fn two_seconds_play_in_two_seconds_of_wall_clock() {
     let player = Player::start(None);
     let events = player.subscribe();
     player.send(Control::Load(tone(440.0, 2.0))).unwrap();
-    let opened = wait_for(&events, Duration::from_secs(10), "the device to open", |e| matches!(e, PlayerEvent::Output { .. }));
+    let opened =
+        wait_for(&events, Duration::from_secs(10), "the device to open", |e| matches!(e, PlayerEvent::Output { .. }));
     eprintln!("opened {opened:?}");
     // PulseAudio's ALSA plugin holds a freshly opened stream for about 2 s before it starts
     // consuming (measured: one period, then nothing until ~2 s, then 48 000 frames/s). The engine
@@ -33,7 +34,9 @@ fn two_seconds_play_in_two_seconds_of_wall_clock() {
     std::thread::sleep(WARM_UP);
     let start = Instant::now();
     player.send(Control::Play).unwrap();
-    wait_for(&events, Duration::from_secs(5), "the first audible callback", |e| matches!(e, PlayerEvent::AudioStarted { .. }));
+    wait_for(&events, Duration::from_secs(5), "the first audible callback", |e| {
+        matches!(e, PlayerEvent::AudioStarted { .. })
+    });
     wait_for(&events, Duration::from_secs(10), "Ended", |e| *e == PlayerEvent::State(PlayState::Ended));
     let elapsed = start.elapsed().as_secs_f64();
     player.shutdown();

@@ -6,7 +6,7 @@ mod common;
 use std::time::Duration;
 
 use common::{tone, wait_for};
-use earshot_playback::{Control, PlayState, Player, PlayerEvent, PlaybackError};
+use earshot_playback::{Control, PlayState, PlaybackError, Player, PlayerEvent};
 
 const RATE: u32 = 48_000;
 const WAIT: Duration = Duration::from_secs(3);
@@ -40,13 +40,23 @@ fn play_pause_seek_loop_end() {
     near(sink.position(), 0.5, "paused");
 
     player.send(Control::Seek(1.5)).unwrap();
-    wait_for(&events, WAIT, "position 1.5", |e| matches!(e, PlayerEvent::Position { position, .. } if (position - 1.5).abs() < 1e-9));
+    wait_for(
+        &events,
+        WAIT,
+        "position 1.5",
+        |e| matches!(e, PlayerEvent::Position { position, .. } if (position - 1.5).abs() < 1e-9),
+    );
     player.send(Control::Play).unwrap();
     wait_for(&events, WAIT, "Playing again", state(PlayState::Playing));
 
     // A–B loop 1.0–1.2 s: the position (1.5 s) is outside, so playback jumps to A and wraps.
     player.send(Control::SetLoop(Some((1.0, 1.2)))).unwrap();
-    wait_for(&events, WAIT, "position 1.0", |e| matches!(e, PlayerEvent::Position { position, .. } if (position - 1.0).abs() < 1e-9));
+    wait_for(
+        &events,
+        WAIT,
+        "position 1.0",
+        |e| matches!(e, PlayerEvent::Position { position, .. } if (position - 1.0).abs() < 1e-9),
+    );
     let before = sink.emitted();
     sink.pull(RATE as usize / 2);
     assert_eq!(sink.emitted() - before, RATE as u64 / 2, "the loop never runs out");
@@ -55,7 +65,12 @@ fn play_pause_seek_loop_end() {
 
     player.send(Control::SetLoop(None)).unwrap();
     player.send(Control::Seek(1.9)).unwrap();
-    wait_for(&events, WAIT, "position 1.9", |e| matches!(e, PlayerEvent::Position { position, .. } if (position - 1.9).abs() < 1e-9));
+    wait_for(
+        &events,
+        WAIT,
+        "position 1.9",
+        |e| matches!(e, PlayerEvent::Position { position, .. } if (position - 1.9).abs() < 1e-9),
+    );
     let before = sink.emitted();
     sink.pull(RATE as usize / 5);
     let played = sink.emitted() - before;
@@ -117,7 +132,10 @@ fn an_unknown_device_is_a_clear_error_not_a_panic() {
     let events = player.subscribe();
     player.send(Control::Load(tone(1000.0, 0.2))).unwrap();
     let error = wait_for(&events, WAIT, "error", |e| matches!(e, PlayerEvent::Error(_)));
-    assert!(matches!(error, PlayerEvent::Error(PlaybackError::UnknownDevice(_) | PlaybackError::NoDevice)), "{error:?}");
+    assert!(
+        matches!(error, PlayerEvent::Error(PlaybackError::UnknownDevice(_) | PlaybackError::NoDevice)),
+        "{error:?}"
+    );
     wait_for(&events, WAIT, "Error state", state(PlayState::Error));
     player.shutdown();
 }
