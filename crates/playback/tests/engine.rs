@@ -95,8 +95,12 @@ fn speed_changes_the_rate_source_samples_are_consumed() {
     sink.pull(RATE as usize / 4);
     near(sink.position(), 0.5, "0.25 s of output at 2×");
 
+    // Controls apply in order, so once Playing comes back the new speed is in force.
+    player.send(Control::Pause).unwrap();
+    wait_for(&events, WAIT, "Paused", state(PlayState::Paused));
     player.send(Control::SetSpeed(0.5)).unwrap();
-    wait_for(&events, WAIT, "position after speed change", |e| matches!(e, PlayerEvent::Position { .. }));
+    player.send(Control::Play).unwrap();
+    wait_for(&events, WAIT, "Playing at 0.5×", state(PlayState::Playing));
     sink.pull(RATE as usize / 2);
     near(sink.position(), 0.75, "then 0.5 s of output at 0.5×");
 
@@ -117,10 +121,12 @@ fn volume_and_normalise_scale_the_output() {
     let peak = |out: Vec<f32>| out.iter().fold(0f32, |m, s| m.max(s.abs()));
     let quiet = peak(sink.pull(4800));
     assert!((0.22..0.28).contains(&quiet), "half volume of a 0.5 tone: {quiet}");
+    player.send(Control::Pause).unwrap();
+    wait_for(&events, WAIT, "Paused", state(PlayState::Paused));
     player.send(Control::SetVolume(1.0)).unwrap();
     player.send(Control::SetNormalise(true)).unwrap();
-    wait_for(&events, WAIT, "position", |e| matches!(e, PlayerEvent::Position { .. }));
-    std::thread::sleep(Duration::from_millis(50));
+    player.send(Control::Play).unwrap();
+    wait_for(&events, WAIT, "Playing normalised", state(PlayState::Playing));
     let loud = peak(sink.pull(4800));
     assert!((0.95..=0.99).contains(&loud), "normalised peak: {loud}");
     player.shutdown();
