@@ -25,8 +25,9 @@ lint: ui
 
 test: lint ui-test
 	cargo build --workspace --bins
-	bash scripts/with-display.sh cargo test --workspace
+	bash scripts/with-audio.sh bash scripts/with-display.sh cargo test --workspace
 
 bench: build
 	cargo bench -p earshot-tests --bench intake
 	bash scripts/with-display.sh cargo bench -p earshot-tests --bench lists
+	bash scripts/with-audio.sh cargo bench -p earshot-playback --bench playback

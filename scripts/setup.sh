@@ -11,6 +11,9 @@ set -euo pipefail
 APT_PACKAGES=(build-essential pkg-config sox libwebkit2gtk-4.1-dev xvfb xauth webkit2gtk-driver imagemagick)
 # python3: runs the stand-in cloudflared the tunnel tests put on PATH.
 APT_PACKAGES+=(python3)
+# libasound2-dev: cpal's ALSA backend (earshot-playback). pulseaudio, pulseaudio-utils,
+# libasound2-plugins: the null sink `scripts/with-audio.sh` starts so tests play in real time.
+APT_PACKAGES+=(libasound2-dev pulseaudio pulseaudio-utils libasound2-plugins)
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then

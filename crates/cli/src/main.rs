@@ -2,8 +2,10 @@
 //! exports what arrived, and sends watsonx-shaped test calls. All real work
 //! is in `earshot-core`; this crate parses arguments and prints.
 
+mod devices;
 mod export;
 mod list;
+mod play;
 mod selftest;
 mod send;
 mod serve;
@@ -44,6 +46,10 @@ enum Command {
     Send(send::Args),
     /// Check a public webhook URL end to end: DNS, connect, tunnel, auth, parse, store.
     Selftest(selftest::Args),
+    /// Play a recording through the audio output, with a progress line.
+    Play(play::Args),
+    /// List the audio output devices.
+    Devices,
 }
 
 /// Everything that ends a command early, printed as `error: …`.
@@ -85,6 +91,8 @@ fn main() -> ExitCode {
         Command::Export(args) => open_store(cli.data_dir).and_then(|s| export::run(&s, args)),
         Command::Send(args) => send::run(args),
         Command::Selftest(args) => selftest::run(cli.data_dir, args),
+        Command::Play(args) => open_store(cli.data_dir).and_then(|s| play::run(&s, args)),
+        Command::Devices => devices::run(),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
