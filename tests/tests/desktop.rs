@@ -125,11 +125,12 @@ fn a_call_appears_live_opens_and_exports_in_the_real_app() {
     let url = format!("http://{listen}/audio-webhook");
     let mut driver = Driver::start(temp.path(), &listen);
 
-    let empty = driver.wait_until("the empty state", Duration::from_secs(30), |d| {
-        d.text_of("[data-testid=call-count]").filter(|t| t == "0 calls")
+    // The first-run guide, with the URL to point watsonx (or `earshot send`) at.
+    let guide = driver.wait_until("the empty state", Duration::from_secs(30), |d| {
+        d.text_of(".empty").filter(|t| t.contains("No calls yet") && t.contains(&url))
     });
-    assert_eq!(empty, "0 calls");
-    assert!(driver.text_of(".empty").unwrap().contains(&url), "the empty state shows the webhook URL");
+    assert!(guide.contains("earshot send"), "{guide}");
+    assert_eq!(driver.text_of("[data-testid=call-count]").as_deref(), Some("0 calls"));
 
     let data = temp.path().join("data");
     run_ok(&data, &["send", &url, "--secret", SECRET, "--count", "2", "--session", "desktop-call"]);
