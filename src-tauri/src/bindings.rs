@@ -14,6 +14,7 @@ use earshot_core::waveform::Peak;
 use ts_rs::{Config, TS};
 
 use crate::commands::export::ExportProgress;
+use crate::commands::playback::{PlayerAction, PlayerUpdate};
 use crate::commands::setup::SetupInfo;
 use crate::error::IpcError;
 
@@ -41,6 +42,8 @@ pub fn typescript() -> String {
         ExportProgress::decl(&cfg),
         SetupInfo::decl(&cfg),
         IpcError::decl(&cfg),
+        PlayerAction::decl(&cfg),
+        PlayerUpdate::decl(&cfg),
     ];
     let mut out = String::from(
         "// Generated from the Rust types by `ts-rs` (src-tauri/src/bindings.rs). Do not edit.\n\

@@ -43,6 +43,9 @@ pub fn build<R: Runtime>(builder: Builder<R>, launch: Launch) -> Result<Builder<
             commands::setup::set_secret,
             commands::setup::set_auth_mode,
             commands::setup::set_port,
+            commands::playback::player_subscribe,
+            commands::playback::player_load,
+            commands::playback::player_control,
         ])
         .setup(|app| {
             bridge::start(app.handle().clone(), &app.state::<Desktop>());

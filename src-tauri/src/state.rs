@@ -16,6 +16,7 @@ use earshot_core::service::{ListenerStatus, Service};
 use earshot_core::settings::{self, AuthConfig, AuthMode, SavedSettings, Secret, SettingsError};
 use earshot_core::store::Store;
 use earshot_core::waveform::Peak;
+use earshot_playback::Player;
 
 use crate::error::{IpcError, IpcResult};
 
@@ -73,6 +74,7 @@ pub struct Desktop {
     service: Service,
     settings: Mutex<Effective>,
     waveforms: Mutex<HashMap<(i64, usize), Vec<Peak>>>,
+    player: Mutex<Option<Player>>,
 }
 
 impl Desktop {
@@ -94,6 +96,7 @@ impl Desktop {
             store,
             settings: Mutex::new(effective),
             waveforms: Mutex::new(HashMap::new()),
+            player: Mutex::new(None),
         })
     }
 
@@ -165,6 +168,11 @@ impl Desktop {
             e.auth = saved.auth.or(e.auth);
         }
         Ok(self.start_listener().await)
+    }
+
+    /// The playback engine, started on first use so the app opens without touching the sound device.
+    pub fn player(&self) -> Player {
+        self.player.lock().expect("player lock").get_or_insert_with(|| Player::start(None)).clone()
     }
 
     /// Cached peaks for a recording at a width.

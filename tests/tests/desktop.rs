@@ -156,6 +156,19 @@ fn a_call_appears_live_opens_and_exports_in_the_real_app() {
         d.text_of(".detail h2").filter(|t| t.starts_with("Recording"))
     });
 
+    // Native playback through the engine (a PulseAudio null sink under `make test`).
+    driver.click("[data-testid=play]");
+    let playing = driver.wait_until("playback to advance", Duration::from_secs(15), |d| {
+        let shown = d.text_of("[data-testid=player-state]")?;
+        let seconds: f64 = shown.split_whitespace().nth(1)?.split(':').nth(1)?.parse().ok()?;
+        (shown.starts_with("playing") && seconds > 0.2).then_some(shown)
+    });
+    assert!(playing.ends_with("/ 0:02.5"), "{playing}");
+    driver.wait_until("playback to end", Duration::from_secs(15), |d| {
+        d.text_of("[data-testid=player-state]")
+            .filter(|t| t.starts_with("ended") || t.contains("0:00.0 / 0:02.5") && !t.starts_with("playing"))
+    });
+
     let recordings: Value = serde_json::from_str(&run_ok(&data, &["recordings", "--json"])).unwrap();
     let first = &recordings[0];
     let id = first["recording_id"].as_str().unwrap();

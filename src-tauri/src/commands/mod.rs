@@ -1,6 +1,7 @@
 //! IPC commands, one module per domain, each a few lines over the core.
 
 pub mod export;
+pub mod playback;
 pub mod recordings;
 pub mod requests;
 pub mod sessions;

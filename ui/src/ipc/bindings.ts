@@ -416,3 +416,47 @@ code: string,
  * What went wrong, phrased for the user.
  */
 message: string, };
+
+export type PlayerAction = { "action": "play" } | { "action": "pause" } | { "action": "stop" } | { "action": "seek", 
+/**
+ * Seconds from the start.
+ */
+seconds: number, } | { "action": "speed", 
+/**
+ * The factor.
+ */
+factor: number, } | { "action": "loop", 
+/**
+ * `[from, to]` in seconds, or null.
+ */
+range: [number, number] | null, } | { "action": "volume", 
+/**
+ * The level.
+ */
+level: number, } | { "action": "normalise", 
+/**
+ * On or off.
+ */
+on: boolean, };
+
+export type PlayerUpdate = { "kind": "loaded", 
+/**
+ * Its length in seconds.
+ */
+duration: number, } | { "kind": "state", 
+/**
+ * The state name.
+ */
+state: string, } | { "kind": "position", 
+/**
+ * Seconds from the start.
+ */
+position: number, 
+/**
+ * Track length in seconds.
+ */
+duration: number, } | { "kind": "error", 
+/**
+ * What went wrong.
+ */
+message: string, };

@@ -14,6 +14,8 @@ import type {
   ListenerStatus,
   Page,
   Peak,
+  PlayerAction,
+  PlayerUpdate,
   RecordingDetail,
   RecordingSummary,
   RequestDetail,
@@ -57,7 +59,16 @@ export const api = {
   setSecret: (secret: string) => invoke<SetupInfo>("set_secret", { secret }),
   setAuthMode: (mode: AuthMode) => invoke<SetupInfo>("set_auth_mode", { mode }),
   setPort: (port: number) => invoke<SetupInfo>("set_port", { port }),
+  playerLoad: (row: number, autoplay: boolean) => invoke<void>("player_load", { row, autoplay }),
+  playerControl: (action: PlayerAction) => invoke<void>("player_control", { action }),
 };
+
+/** Streams the native player's state and position (25 per second while playing) to `handler`. */
+export function onPlayerUpdate(handler: (update: PlayerUpdate) => void): Promise<void> {
+  const channel = new Channel<PlayerUpdate>();
+  channel.onmessage = handler;
+  return invoke<void>("player_subscribe", { onEvent: channel });
+}
 
 /** Calls `handler` whenever the store changes (a request logged, a recording stored, a fault). */
 export function onStoreChange(handler: (event: StoreEvent) => void): Promise<UnlistenFn> {
