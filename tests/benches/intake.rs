@@ -36,8 +36,8 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
 
-/// The stack's ceiling: same listener, same multipart parser, no verification, no storage.
-async fn discard(request: Request) -> impl IntoResponse {
+/// Reads every multipart part with multer, as the baselines' only work; returns the last part.
+async fn last_part(request: Request) -> Vec<u8> {
     let boundary = request
         .headers()
         .get("content-type")
@@ -45,9 +45,16 @@ async fn discard(request: Request) -> impl IntoResponse {
         .and_then(|ct| multer::parse_boundary(ct).ok())
         .unwrap_or_default();
     let mut multipart = multer::Multipart::new(request.into_body().into_data_stream(), boundary);
+    let mut last = Vec::new();
     while let Ok(Some(field)) = multipart.next_field().await {
-        let _ = field.bytes().await;
+        last = field.bytes().await.map(|b| b.to_vec()).unwrap_or_default();
     }
+    last
+}
+
+/// The stack's ceiling: same listener, same multipart parser, no verification, no storage.
+async fn discard(request: Request) -> impl IntoResponse {
+    drop(last_part(request).await);
     Json(json!({}))
 }
 
@@ -58,17 +65,7 @@ fn durable_append(path: std::path::PathBuf) -> Router {
     Router::new().fallback(move |request: Request| {
         let file = file.clone();
         async move {
-            let boundary = request
-                .headers()
-                .get("content-type")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|ct| multer::parse_boundary(ct).ok())
-                .unwrap_or_default();
-            let mut multipart = multer::Multipart::new(request.into_body().into_data_stream(), boundary);
-            let mut audio = Vec::new();
-            while let Ok(Some(field)) = multipart.next_field().await {
-                audio = field.bytes().await.map(|b| b.to_vec()).unwrap_or_default();
-            }
+            let audio = last_part(request).await;
             tokio::task::spawn_blocking(move || {
                 use std::io::Write;
                 let mut file = file.lock().expect("file lock");

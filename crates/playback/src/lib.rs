@@ -7,7 +7,6 @@
 //!   run by the device callback and the headless sink alike.
 //! - [`engine`]: the [`Player`] handle and the thread that owns the output.
 //! - [`device`]: cpal — listing outputs and opening a stream in any sample format.
-//! - [`waveform`]: min/max peaks for drawing.
 //!
 //! ```no_run
 //! use earshot_playback::{Control, Player, PlayerEvent, PlayState, Track};
@@ -29,7 +28,6 @@ pub mod device;
 pub mod engine;
 pub mod pipeline;
 pub mod track;
-pub mod waveform;
 
 pub use device::{DeviceInfo, list_devices};
 pub use engine::{Control, HeadlessSink, Player, PlayerEvent};
