@@ -11,11 +11,14 @@ use earshot_core::query::{Filter, Page, RecordingDetail, RequestDetail, VerdictF
 use earshot_core::service::ListenerStatus;
 use earshot_core::settings::AuthMode;
 use earshot_core::waveform::Peak;
+use earshot_tunnel::selftest::Outcome;
+use earshot_tunnel::{Hop, HopResult, LogLine, LogSource, SelfTestReport, Status};
 use ts_rs::{Config, TS};
 
 use crate::commands::export::ExportProgress;
 use crate::commands::playback::{PlayerAction, PlayerUpdate};
 use crate::commands::setup::SetupInfo;
+use crate::commands::tunnel::{TunnelChoice, TunnelInfo, TunnelRequest};
 use crate::error::IpcError;
 
 /// The generated file's contents.
@@ -44,6 +47,16 @@ pub fn typescript() -> String {
         IpcError::decl(&cfg),
         PlayerAction::decl(&cfg),
         PlayerUpdate::decl(&cfg),
+        Status::decl(&cfg),
+        TunnelChoice::decl(&cfg),
+        TunnelInfo::decl(&cfg),
+        TunnelRequest::decl(&cfg),
+        LogSource::decl(&cfg),
+        LogLine::decl(&cfg),
+        Hop::decl(&cfg),
+        Outcome::decl(&cfg),
+        HopResult::decl(&cfg),
+        SelfTestReport::decl(&cfg),
     ];
     let mut out = String::from(
         "// Generated from the Rust types by `ts-rs` (src-tauri/src/bindings.rs). Do not edit.\n\

@@ -2,23 +2,29 @@
 //!
 //! `earshot://changed` carries each store event (a request was logged, a
 //! recording stored, the store failed); `earshot://listener` the listener's
-//! status whenever it changes.
+//! status whenever it changes; `earshot://tunnel` the tunnel card's contents
+//! whenever the tunnel's status changes.
 
-use tauri::{AppHandle, Emitter, Runtime};
+use tauri::{AppHandle, Emitter, Manager, Runtime};
 use tokio::sync::broadcast::error::RecvError;
 
+use crate::commands;
 use crate::state::Desktop;
 
 /// Event name for store changes.
 pub const CHANGED: &str = "earshot://changed";
 /// Event name for listener status.
 pub const LISTENER: &str = "earshot://listener";
+/// Event name for tunnel status.
+pub const TUNNEL: &str = "earshot://tunnel";
 
 /// Starts the forwarding tasks.
 pub fn start<R: Runtime>(app: AppHandle<R>, desktop: &Desktop) {
     let mut events = desktop.service().subscribe();
     let mut status = desktop.service().status();
+    let mut tunnel = desktop.tunnels().subscribe();
     let changes = app.clone();
+    let tunnels = app.clone();
     tauri::async_runtime::spawn(async move {
         loop {
             match events.recv().await {
@@ -35,6 +41,13 @@ pub fn start<R: Runtime>(app: AppHandle<R>, desktop: &Desktop) {
         while status.changed().await.is_ok() {
             let current = status.borrow_and_update().clone();
             let _ = app.emit(LISTENER, &current);
+        }
+    });
+    tauri::async_runtime::spawn(async move {
+        while tunnel.changed().await.is_ok() {
+            tunnel.borrow_and_update();
+            let info = commands::tunnel::info(&tunnels.state::<Desktop>()).await;
+            let _ = tunnels.emit(TUNNEL, &info);
         }
     });
 }

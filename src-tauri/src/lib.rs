@@ -9,6 +9,7 @@ pub mod bridge;
 pub mod commands;
 pub mod error;
 pub mod state;
+pub mod tunnel;
 
 use tauri::{Builder, Manager, Runtime};
 
@@ -46,6 +47,11 @@ pub fn build<R: Runtime>(builder: Builder<R>, launch: Launch) -> Result<Builder<
             commands::playback::player_subscribe,
             commands::playback::player_load,
             commands::playback::player_control,
+            commands::tunnel::get_tunnel,
+            commands::tunnel::start_tunnel,
+            commands::tunnel::stop_tunnel,
+            commands::tunnel::tunnel_logs,
+            commands::tunnel::tunnel_self_test,
         ])
         .setup(|app| {
             bridge::start(app.handle().clone(), &app.state::<Desktop>());
@@ -76,8 +82,17 @@ pub fn run() {
             std::process::exit(1);
         }
     };
-    if let Err(e) = builder.run(tauri::generate_context!()) {
-        eprintln!("error: the desktop app could not start: {e}");
-        std::process::exit(1);
-    }
+    let app = match builder.build(tauri::generate_context!()) {
+        Ok(app) => app,
+        Err(e) => {
+            eprintln!("error: the desktop app could not start: {e}");
+            std::process::exit(1);
+        }
+    };
+    app.run(|handle, event| {
+        if let tauri::RunEvent::Exit = event {
+            // The process ends right after this: stop cloudflared now, or it would outlive the app.
+            tauri::async_runtime::block_on(handle.state::<Desktop>().shutdown());
+        }
+    });
 }

@@ -1,12 +1,14 @@
 //! What the app holds while it runs: the store, the listener service, the
-//! settings in force and a small cache of waveform peaks.
+//! tunnel, the settings in force and a small cache of waveform peaks.
 //!
 //! Settings resolve like `earshot serve`: environment (`EARSHOT_LISTEN`,
 //! `EARSHOT_SECRET`, `EARSHOT_AUTH`, `EARSHOT_MAX_BODY`) over `settings.json`
 //! over defaults. Changes made in the UI are saved to `settings.json`
-//! (mode 0600) and applied by restarting the listener.
+//! (mode 0600) and applied by restarting the listener. The ngrok authtoken
+//! comes from `settings.json`, else `NGROK_AUTHTOKEN`.
 
 use std::collections::HashMap;
+use std::ffi::OsString;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Mutex;
@@ -17,8 +19,10 @@ use earshot_core::settings::{self, AuthConfig, AuthMode, SavedSettings, Secret, 
 use earshot_core::store::Store;
 use earshot_core::waveform::Peak;
 use earshot_playback::Player;
+use earshot_tunnel::{Provider, TunnelError};
 
 use crate::error::{IpcError, IpcResult};
+use crate::tunnel::Tunnels;
 
 /// Waveforms kept in memory, by (recording row, width).
 const WAVEFORM_CACHE: usize = 64;
@@ -36,6 +40,11 @@ pub struct Launch {
     pub auth: Option<AuthMode>,
     /// `EARSHOT_MAX_BODY`.
     pub max_body: Option<usize>,
+    /// `NGROK_AUTHTOKEN`.
+    pub ngrok_authtoken: Option<String>,
+    /// `EARSHOT_CLOUDFLARED_PATH`: where to look for `cloudflared` (`PATH` syntax)
+    /// instead of `PATH` and the usual install dirs.
+    pub cloudflared_path: Option<OsString>,
 }
 
 impl Launch {
@@ -54,6 +63,8 @@ impl Launch {
             max_body: var("EARSHOT_MAX_BODY")
                 .map(|v| v.parse().map_err(|_| bad("EARSHOT_MAX_BODY", &v)))
                 .transpose()?,
+            ngrok_authtoken: var("NGROK_AUTHTOKEN"),
+            cloudflared_path: std::env::var_os("EARSHOT_CLOUDFLARED_PATH").filter(|v| !v.is_empty()),
         })
     }
 }
@@ -75,6 +86,9 @@ pub struct Desktop {
     settings: Mutex<Effective>,
     waveforms: Mutex<HashMap<(i64, usize), Vec<Peak>>>,
     player: Mutex<Option<Player>>,
+    tunnels: Tunnels,
+    env_ngrok_token: Option<String>,
+    cloudflared_path: OsString,
 }
 
 impl Desktop {
@@ -92,11 +106,14 @@ impl Desktop {
         };
         Ok(Desktop {
             service: Service::new(&store)?,
+            env_ngrok_token: launch.ngrok_authtoken,
+            cloudflared_path: launch.cloudflared_path.unwrap_or_else(cloudflared_search_path),
             data_dir: launch.data_dir,
             store,
             settings: Mutex::new(effective),
             waveforms: Mutex::new(HashMap::new()),
             player: Mutex::new(None),
+            tunnels: Tunnels::default(),
         })
     }
 
@@ -135,6 +152,50 @@ impl Desktop {
         self.effective().listen
     }
 
+    /// The tunnel.
+    pub fn tunnels(&self) -> &Tunnels {
+        &self.tunnels
+    }
+
+    /// The address the listener is bound to, when it runs.
+    pub fn listening_on(&self) -> Option<SocketAddr> {
+        match &*self.service.status().borrow() {
+            ListenerStatus::Running { address, .. } => address.parse().ok(),
+            _ => None,
+        }
+    }
+
+    /// The saved tunnel choice, custom URL and ngrok domain (and token: never send it to the UI).
+    pub fn tunnel_settings(&self) -> SavedSettings {
+        SavedSettings::load(&self.data_dir).unwrap_or_else(|e| {
+            tracing::warn!(target: "earshot::desktop", "settings: {e}");
+            SavedSettings::default()
+        })
+    }
+
+    /// Saves a tunnel setting; unlike [`Desktop::change`], the listener keeps running.
+    pub fn save_tunnel(&self, apply: impl FnOnce(&mut SavedSettings)) -> IpcResult<()> {
+        let mut saved = SavedSettings::load(&self.data_dir)?;
+        apply(&mut saved);
+        Ok(saved.save(&self.data_dir)?)
+    }
+
+    /// The ngrok authtoken: saved in the app, else `NGROK_AUTHTOKEN`.
+    pub fn ngrok_token(&self) -> Option<String> {
+        self.tunnel_settings().ngrok_authtoken.or_else(|| self.env_ngrok_token.clone())
+    }
+
+    /// cloudflared, from `EARSHOT_CLOUDFLARED_PATH` or `PATH` and the usual install dirs.
+    pub fn cloudflared(&self) -> Result<Provider, TunnelError> {
+        Provider::cloudflared_in(&self.cloudflared_path)
+    }
+
+    /// Stops the tunnel (waiting for its process to exit) and the listener; called as the app exits.
+    pub async fn shutdown(&self) {
+        self.tunnels.stop().await;
+        self.service.stop().await;
+    }
+
     /// (Re)starts the listener with the settings in force.
     pub async fn start_listener(&self) -> ListenerStatus {
         let e = self.effective();
@@ -167,7 +228,16 @@ impl Desktop {
             }
             e.auth = saved.auth.or(e.auth);
         }
-        Ok(self.start_listener().await)
+        let before = self.listening_on();
+        let status = self.start_listener().await;
+        // A tunnel forwards to one port: follow the listener when it moves.
+        if let Some(now) = self.listening_on()
+            && before != Some(now)
+            && let Err(e) = self.tunnels.retarget(now).await
+        {
+            tracing::warn!(target: "earshot::desktop", "tunnel: {e}");
+        }
+        Ok(status)
     }
 
     /// The playback engine, started on first use so the app opens without touching the sound device.
@@ -188,4 +258,18 @@ impl Desktop {
         }
         cache.insert(key, peaks);
     }
+}
+
+/// `PATH`, then where package managers put cloudflared. An app started from
+/// the desktop (Finder, a launcher) often gets a shorter `PATH` than a shell.
+fn cloudflared_search_path() -> OsString {
+    let mut dirs: Vec<PathBuf> =
+        std::env::var_os("PATH").map(|p| std::env::split_paths(&p).collect()).unwrap_or_default();
+    for extra in ["/opt/homebrew/bin", "/usr/local/bin", "/usr/bin"] {
+        let extra = PathBuf::from(extra);
+        if !dirs.contains(&extra) {
+            dirs.push(extra);
+        }
+    }
+    std::env::join_paths(dirs).unwrap_or_default()
 }

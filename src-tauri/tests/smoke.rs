@@ -1,15 +1,25 @@
-//! The shell on Tauri's mock runtime: the real commands, state and listener,
+//! The shell on Tauri's mock runtime: the real commands, state, listener and
+//! tunnels (a stand-in cloudflared, a custom URL that is really the listener),
 //! no window system.
 
 use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use earshot_core::intake::IntakeConfig;
+use earshot_core::service::{ListenerStatus, Service};
+use earshot_core::settings::{AuthConfig, Secret};
+use earshot_core::store::Store;
+use earshot_desktop::state::Desktop;
 
 use earshot_desktop::state::Launch;
 use serde_json::{Value, json};
+use tauri::Manager;
 use tauri::ipc::{CallbackFn, InvokeBody};
 use tauri::test::{INVOKE_KEY, get_ipc_response, mock_builder, mock_context, noop_assets};
 use tauri::webview::InvokeRequest;
 
-fn invoke(webview: &tauri::WebviewWindow<tauri::test::MockRuntime>, cmd: &str, args: Value) -> Result<Value, Value> {
+fn invoke(webview: &Webview, cmd: &str, args: Value) -> Result<Value, Value> {
     let request = InvokeRequest {
         cmd: cmd.into(),
         callback: CallbackFn(0),
@@ -22,16 +32,21 @@ fn invoke(webview: &tauri::WebviewWindow<tauri::test::MockRuntime>, cmd: &str, a
     get_ipc_response(webview, request).map(|body| body.deserialize::<Value>().unwrap())
 }
 
+type App = tauri::App<tauri::test::MockRuntime>;
+type Webview = tauri::WebviewWindow<tauri::test::MockRuntime>;
+
+/// The app on the mock runtime, listening on a free loopback port.
+fn app(launch: Launch) -> (App, Webview) {
+    let launch = Launch { listen: Some("127.0.0.1:0".parse().unwrap()), ..launch };
+    let app = earshot_desktop::build(mock_builder(), launch).unwrap().build(mock_context(noop_assets())).unwrap();
+    let webview = tauri::WebviewWindowBuilder::new(&app, "main", Default::default()).build().unwrap();
+    (app, webview)
+}
+
 #[test]
 fn commands_answer_and_settings_are_saved_privately() {
     let dir = tempfile::TempDir::new().unwrap();
-    let launch = Launch {
-        data_dir: dir.path().to_path_buf(),
-        listen: Some("127.0.0.1:0".parse().unwrap()),
-        ..Launch::default()
-    };
-    let app = earshot_desktop::build(mock_builder(), launch).unwrap().build(mock_context(noop_assets())).unwrap();
-    let webview = tauri::WebviewWindowBuilder::new(&app, "main", Default::default()).build().unwrap();
+    let (_app, webview) = app(Launch { data_dir: dir.path().to_path_buf(), ..Launch::default() });
 
     let setup = invoke(&webview, "get_setup", json!({})).unwrap();
     assert_eq!(setup["status"]["state"], "running", "{setup}");
@@ -55,4 +70,194 @@ fn commands_answer_and_settings_are_saved_privately() {
     assert!(std::fs::read_to_string(&settings).unwrap().contains("shell secret"));
     let empty = invoke(&webview, "set_secret", json!({"secret": ""})).unwrap_err();
     assert_eq!(empty["code"], "settings");
+}
+
+/// Polls `get_tunnel` until `state` (`online`, `error`, …) or fails after 20 s.
+fn tunnel_until(webview: &Webview, state: &str) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let info = invoke(webview, "get_tunnel", json!({})).unwrap();
+        if info["status"]["state"] == state {
+            return info;
+        }
+        assert!(Instant::now() < deadline, "tunnel not {state} within 20 s: {info}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn local_port(webview: &Webview) -> u16 {
+    let setup = invoke(webview, "get_setup", json!({})).unwrap();
+    setup["status"]["address"].as_str().unwrap().rsplit(':').next().unwrap().parse().unwrap()
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// Whether `pid` is a running process (not gone, not a zombie).
+fn alive(pid: u64) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .is_ok_and(|stat| !matches!(stat.rsplit(')').next().unwrap_or("").trim_start().chars().next(), Some('Z' | 'X')))
+}
+
+/// A directory holding a stand-in `cloudflared` (crates/tunnel/tests/fixtures/cloudflared.py)
+/// that appends "PID NS ARGS" to `starts` each time it starts.
+fn fake_cloudflared(dir: &Path) -> PathBuf {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../crates/tunnel/tests/fixtures/cloudflared.py");
+    let bin = dir.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let wrapper = format!(
+        "#!/bin/sh\nexport FAKE_CF_STARTS='{}'\nexec python3 '{}' \"$@\"\n",
+        dir.join("starts").display(),
+        script.display()
+    );
+    std::fs::write(bin.join("cloudflared"), wrapper).unwrap();
+    std::fs::set_permissions(bin.join("cloudflared"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    bin
+}
+
+#[test]
+fn self_test_through_a_custom_url_passes_and_names_the_failing_hop() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let launch =
+        Launch { data_dir: dir.path().to_path_buf(), secret: Some("tunnel secret".into()), ..Launch::default() };
+    let (_app, webview) = app(launch);
+
+    let idle = invoke(&webview, "get_tunnel", json!({})).unwrap();
+    assert_eq!(idle["status"], json!({"state": "stopped"}));
+    assert_eq!((idle["choice"].clone(), idle["webhook_url"].clone()), (json!("cloudflared"), Value::Null));
+    let offline = invoke(&webview, "tunnel_self_test", json!({})).unwrap_err();
+    assert_eq!(offline["code"], "tunnel_offline", "{offline}");
+    let no_url = invoke(&webview, "start_tunnel", json!({"request": {"provider": "custom"}})).unwrap_err();
+    assert_eq!(no_url["code"], "invalid_url", "{no_url}");
+    let bad_url = invoke(&webview, "start_tunnel", json!({"request": {"provider": "custom", "url": "ftp://x"}}));
+    assert_eq!(bad_url.unwrap_err()["code"], "invalid_url");
+
+    // The "public" URL is really this app's listener.
+    let base = format!("http://127.0.0.1:{}", local_port(&webview));
+    invoke(&webview, "start_tunnel", json!({"request": {"provider": "custom", "url": format!("{base}/")}})).unwrap();
+    let online = tunnel_until(&webview, "online");
+    assert_eq!(online["webhook_url"], format!("{base}/audio-webhook"));
+    assert_eq!((online["choice"].clone(), online["running"].clone()), (json!("custom"), json!("custom")));
+
+    let report = invoke(&webview, "tunnel_self_test", json!({})).unwrap();
+    assert_eq!((report["ok"].clone(), report["failed_hop"].clone()), (json!(true), Value::Null), "{report}");
+    let outcomes: Vec<&str> =
+        report["hops"].as_array().unwrap().iter().map(|h| h["outcome"].as_str().unwrap()).collect();
+    assert_eq!(outcomes, ["passed"; 6], "{report}");
+    assert!(report["latency_ms"].as_f64().unwrap() > 0.0);
+    let sessions = invoke(&webview, "list_sessions", json!({"filter": {}, "offset": 0, "limit": 50})).unwrap();
+    assert_eq!(sessions["items"][0]["session_id"], report["session_id"], "the test call is stored: {sessions}");
+
+    // Another Earshot, with another secret, behind the "tunnel": the token is refused.
+    let other_dir = tempfile::TempDir::new().unwrap();
+    let other_store = Store::open(other_dir.path()).unwrap();
+    let other = Service::new(&other_store).unwrap();
+    let auth = AuthConfig::new(None, Some(Secret::new("another secret").unwrap())).unwrap();
+    let config = IntakeConfig { auth, max_body: 1 << 20 };
+    let status = tauri::async_runtime::block_on(other.start("127.0.0.1:0".parse().unwrap(), config));
+    let ListenerStatus::Running { address, .. } = status else { panic!("{status:?}") };
+    invoke(&webview, "start_tunnel", json!({"request": {"provider": "custom", "url": format!("http://{address}")}}))
+        .unwrap();
+    tunnel_until(&webview, "online");
+    let refused = invoke(&webview, "tunnel_self_test", json!({})).unwrap();
+    assert_eq!((refused["ok"].clone(), refused["failed_hop"].clone()), (json!(false), json!("auth")), "{refused}");
+
+    // Nothing listens behind the URL.
+    let closed = format!("http://127.0.0.1:{}", free_port());
+    invoke(&webview, "start_tunnel", json!({"request": {"provider": "custom", "url": closed}})).unwrap();
+    tunnel_until(&webview, "online");
+    let unreachable = invoke(&webview, "tunnel_self_test", json!({})).unwrap();
+    assert_eq!(unreachable["failed_hop"], "connect", "{unreachable}");
+    assert!(unreachable["summary"].as_str().unwrap().contains("cannot connect"), "{unreachable}");
+
+    let saved: Value = serde_json::from_slice(&std::fs::read(dir.path().join("settings.json")).unwrap()).unwrap();
+    assert_eq!((saved["tunnel"].clone(), saved["tunnel_url"].clone()), (json!("custom"), json!(closed)));
+    let stopped = invoke(&webview, "stop_tunnel", json!({})).unwrap();
+    assert_eq!((stopped["status"].clone(), stopped["running"].clone()), (json!({"state": "stopped"}), Value::Null));
+    tauri::async_runtime::block_on(other.stop());
+}
+
+#[test]
+fn ngrok_needs_a_token_which_is_saved_privately_and_never_sent_back() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let (_app, webview) = app(Launch { data_dir: dir.path().to_path_buf(), ..Launch::default() });
+    let missing = invoke(&webview, "start_tunnel", json!({"request": {"provider": "ngrok"}})).unwrap_err();
+    assert_eq!(missing["code"], "ngrok_token_missing", "{missing}");
+    let message = missing["message"].as_str().unwrap();
+    assert!(message.contains("https://dashboard.ngrok.com/get-started/your-authtoken"), "{message}");
+    assert!(message.contains("token field"), "{message}");
+    assert!(!dir.path().join("settings.json").exists(), "a refused start saves nothing");
+
+    // No network here: the session cannot connect, which the status says. The token is kept.
+    let token = "2fakeEarshotTokenForTests_abcdefghijklmnop";
+    let request = json!({"request": {"provider": "ngrok", "ngrok_token": token, "ngrok_domain": " "}});
+    let started = invoke(&webview, "start_tunnel", request).unwrap();
+    assert_eq!(started["ngrok_token_set"], true);
+    let failing = tunnel_until(&webview, "error");
+    assert!(failing["status"]["message"].as_str().unwrap().contains("restarting in"), "{failing}");
+    let logs = invoke(&webview, "tunnel_logs", json!({})).unwrap();
+    assert!(logs.to_string().contains("connecting to ngrok"), "{logs}");
+    for shown in [&started, &failing, &logs] {
+        assert!(!shown.to_string().contains(token), "the token never goes back to the UI: {shown}");
+    }
+    let settings = dir.path().join("settings.json");
+    assert_eq!(std::fs::metadata(&settings).unwrap().permissions().mode() & 0o777, 0o600);
+    let saved: Value = serde_json::from_slice(&std::fs::read(&settings).unwrap()).unwrap();
+    assert_eq!((saved["tunnel"].clone(), saved["ngrok_authtoken"].clone()), (json!("ngrok"), json!(token)));
+    assert_eq!(saved["ngrok_domain"], Value::Null, "a blank domain lets ngrok pick one");
+
+    // The saved token is used when the field is left empty.
+    invoke(&webview, "start_tunnel", json!({"request": {"provider": "ngrok"}})).unwrap();
+    let stopped = invoke(&webview, "stop_tunnel", json!({})).unwrap();
+    assert_eq!(stopped["status"], json!({"state": "stopped"}));
+}
+
+#[test]
+fn cloudflared_runs_follows_the_listener_and_is_gone_after_shutdown() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let empty = dir.path().join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    let launch = Launch {
+        data_dir: dir.path().join("no-cf"),
+        cloudflared_path: Some(empty.into_os_string()),
+        ..Launch::default()
+    };
+    let (_none, webview) = app(launch);
+    assert_eq!(invoke(&webview, "get_tunnel", json!({})).unwrap()["cloudflared"], Value::Null);
+    let missing = invoke(&webview, "start_tunnel", json!({"request": {"provider": "cloudflared"}})).unwrap_err();
+    assert_eq!(missing["code"], "cloudflared_missing", "{missing}");
+    assert!(missing["message"].as_str().unwrap().contains("brew install cloudflared"), "{missing}");
+
+    let bin = fake_cloudflared(dir.path());
+    let launch = Launch {
+        data_dir: dir.path().join("data"),
+        cloudflared_path: Some(bin.clone().into_os_string()),
+        ..Launch::default()
+    };
+    let (app, webview) = app(launch);
+    let found = invoke(&webview, "get_tunnel", json!({})).unwrap();
+    assert_eq!(found["cloudflared"], bin.join("cloudflared").display().to_string());
+    invoke(&webview, "start_tunnel", json!({"request": {"provider": "cloudflared"}})).unwrap();
+    let online = tunnel_until(&webview, "online");
+    assert_eq!(online["webhook_url"], "https://quick-brown-fox.trycloudflare.com/audio-webhook");
+    let first = online["pid"].as_u64().expect("cloudflared pid");
+    assert!(alive(first));
+    let logs = invoke(&webview, "tunnel_logs", json!({})).unwrap();
+    assert!(logs.to_string().contains("trycloudflare.com"), "cloudflared's own lines are kept: {logs}");
+
+    // The listener moves: the tunnel follows it to the new port.
+    let port = free_port();
+    invoke(&webview, "set_port", json!({"port": port})).unwrap();
+    let moved = tunnel_until(&webview, "online");
+    let second = moved["pid"].as_u64().unwrap();
+    assert_ne!(first, second);
+    assert!(!alive(first), "the old cloudflared {first} was stopped");
+    let starts = std::fs::read_to_string(dir.path().join("starts")).unwrap();
+    assert!(starts.lines().nth(1).unwrap().contains(&format!("--url http://127.0.0.1:{port} ")), "{starts}");
+
+    // What the app does as it exits.
+    tauri::async_runtime::block_on(app.state::<Desktop>().shutdown());
+    assert!(!alive(second), "cloudflared {second} outlived the app");
+    assert_eq!(invoke(&webview, "get_tunnel", json!({})).unwrap()["status"], json!({"state": "stopped"}));
 }

@@ -147,7 +147,8 @@ impl AuthConfig {
 }
 
 /// What `settings.json` may hold. Every field optional; missing ones fall back to defaults.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+/// `Debug` leaves out the secret and the ngrok authtoken.
+#[derive(Clone, Default, Serialize, Deserialize)]
 pub struct SavedSettings {
     /// Listener address.
     pub listen: Option<SocketAddr>,
@@ -157,6 +158,34 @@ pub struct SavedSettings {
     pub auth: Option<AuthMode>,
     /// Body cap in bytes.
     pub max_body: Option<usize>,
+    /// The tunnel the desktop app offers: `cloudflared`, `ngrok` or `custom`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tunnel: Option<String>,
+    /// The user's own public base URL, for the `custom` tunnel.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tunnel_url: Option<String>,
+    /// ngrok authtoken; kept here, like the secret, and never shown again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ngrok_authtoken: Option<String>,
+    /// A domain reserved in the user's ngrok account.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ngrok_domain: Option<String>,
+}
+
+impl fmt::Debug for SavedSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let redacted = |set: &Option<String>| if set.is_some() { "<redacted>" } else { "<none>" };
+        f.debug_struct("SavedSettings")
+            .field("listen", &self.listen)
+            .field("secret", &redacted(&self.secret))
+            .field("auth", &self.auth)
+            .field("max_body", &self.max_body)
+            .field("tunnel", &self.tunnel)
+            .field("tunnel_url", &self.tunnel_url)
+            .field("ngrok_authtoken", &redacted(&self.ngrok_authtoken))
+            .field("ngrok_domain", &self.ngrok_domain)
+            .finish()
+    }
 }
 
 impl SavedSettings {
@@ -199,7 +228,7 @@ pub fn data_dir(given: Option<PathBuf>) -> Result<PathBuf, SettingsError> {
 
 #[cfg(test)]
 mod tests {
-    use super::{AuthConfig, AuthMode, Secret, SettingsError};
+    use super::{AuthConfig, AuthMode, SavedSettings, Secret, SettingsError};
 
     #[test]
     fn secret_length_follows_watsonx() {
@@ -215,5 +244,27 @@ mod tests {
         assert_eq!(with.mode(), AuthMode::Enforce);
         assert_eq!(AuthConfig::new(None, None).unwrap().mode(), AuthMode::Off);
         assert!(matches!(AuthConfig::new(Some(AuthMode::Observe), None), Err(SettingsError::SecretRequired(_))));
+    }
+
+    #[test]
+    fn debug_hides_the_secret_and_the_ngrok_token() {
+        let saved = SavedSettings {
+            secret: Some("hunter2".into()),
+            ngrok_authtoken: Some("2abcTOKEN".into()),
+            tunnel: Some("ngrok".into()),
+            ..SavedSettings::default()
+        };
+        let shown = format!("{saved:?}");
+        assert!(!shown.contains("hunter2") && !shown.contains("2abcTOKEN"), "{shown}");
+        assert!(shown.contains("ngrok"), "{shown}");
+    }
+
+    #[test]
+    fn older_files_without_tunnel_fields_still_load() {
+        let dir = tempfile::TempDir::new().unwrap();
+        std::fs::write(dir.path().join(super::SETTINGS_FILE), r#"{"listen":"127.0.0.1:9000","secret":null}"#).unwrap();
+        let saved = SavedSettings::load(dir.path()).unwrap();
+        assert_eq!(saved.listen, Some("127.0.0.1:9000".parse().unwrap()));
+        assert_eq!((saved.tunnel, saved.ngrok_authtoken), (None, None));
     }
 }

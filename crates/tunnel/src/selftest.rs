@@ -32,6 +32,7 @@ const UTTERANCE_SECONDS: f64 = 1.0;
 
 /// The hops a webhook request crosses, in order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum Hop {
     /// The public host name resolves.
@@ -67,6 +68,7 @@ impl Hop {
 
 /// What happened at one hop.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "HopOutcome"))]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     /// Crossed.
@@ -81,6 +83,7 @@ pub enum Outcome {
 
 /// One hop's line in the report.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct HopResult {
     /// Which hop.
     pub hop: Hop,
@@ -92,6 +95,7 @@ pub struct HopResult {
 
 /// The result of one self-test, ready to print or to send to the UI.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SelfTestReport {
     /// The webhook URL tested.
     pub url: String,

@@ -12,6 +12,7 @@ use serde::Serialize;
 
 /// The state of one tunnel.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "TunnelStatus"))]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum Status {
     /// Not running (never started, or stopped on request).
@@ -53,6 +54,7 @@ impl fmt::Display for Status {
 
 /// Where a log line came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "TunnelLogSource"))]
 #[serde(rename_all = "snake_case")]
 pub enum LogSource {
     /// The provider's standard error (cloudflared logs there).
@@ -65,6 +67,7 @@ pub enum LogSource {
 
 /// One line of a tunnel's log.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "TunnelLogLine"))]
 pub struct LogLine {
     /// Increases by one per line over the tunnel's life, so a UI can ask for what is new.
     pub seq: u64,

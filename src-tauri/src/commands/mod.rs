@@ -6,6 +6,7 @@ pub mod recordings;
 pub mod requests;
 pub mod sessions;
 pub mod setup;
+pub mod tunnel;
 
 use earshot_core::store::Store;
 

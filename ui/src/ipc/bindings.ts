@@ -460,3 +460,147 @@ duration: number, } | { "kind": "error",
  * What went wrong.
  */
 message: string, };
+
+export type TunnelStatus = { "state": "stopped" } | { "state": "starting" } | { "state": "online", 
+/**
+ * `https://host` without a trailing slash.
+ */
+url: string, } | { "state": "error", 
+/**
+ * Phrased for the user.
+ */
+message: string, };
+
+export type TunnelChoice = "cloudflared" | "ngrok" | "custom";
+
+export type TunnelInfo = { 
+/**
+ * The provider last chosen (cloudflared until the user picks another).
+ */
+choice: TunnelChoice, 
+/**
+ * The provider running now, if any.
+ */
+running: TunnelChoice | null, 
+/**
+ * What the tunnel is doing.
+ */
+status: TunnelStatus, 
+/**
+ * The URL to paste into watsonx (public base plus path), once online.
+ */
+webhook_url: string | null, 
+/**
+ * The saved custom public base URL.
+ */
+custom_url: string | null, 
+/**
+ * The saved ngrok domain.
+ */
+ngrok_domain: string | null, 
+/**
+ * Whether an ngrok authtoken is saved (or given in `NGROK_AUTHTOKEN`).
+ */
+ngrok_token_set: boolean, 
+/**
+ * Where `cloudflared` was found on `PATH`; `None` when it is not installed.
+ */
+cloudflared: string | null, 
+/**
+ * The provider's process id (cloudflared), for the log and for checking it is gone.
+ */
+pid: number | null, };
+
+export type TunnelRequest = { 
+/**
+ * Which provider.
+ */
+provider: TunnelChoice, 
+/**
+ * The public base URL, for `custom`; empty keeps the saved one.
+ */
+url?: string, 
+/**
+ * A new ngrok authtoken; empty keeps the saved one.
+ */
+ngrok_token?: string, 
+/**
+ * The ngrok domain; empty lets ngrok assign one.
+ */
+ngrok_domain?: string, };
+
+export type TunnelLogSource = "stderr" | "stdout" | "supervisor";
+
+export type TunnelLogLine = { 
+/**
+ * Increases by one per line over the tunnel's life, so a UI can ask for what is new.
+ */
+seq: number, 
+/**
+ * When Earshot saw the line, RFC 3339 UTC with milliseconds.
+ */
+at: string, 
+/**
+ * Who wrote it.
+ */
+source: TunnelLogSource, 
+/**
+ * The line without its newline.
+ */
+text: string, };
+
+export type Hop = "dns" | "connect" | "tunnel" | "auth" | "parse" | "store";
+
+export type HopOutcome = "passed" | "failed" | "unconfirmed" | "not_reached";
+
+export type HopResult = { 
+/**
+ * Which hop.
+ */
+hop: Hop, 
+/**
+ * What happened.
+ */
+outcome: HopOutcome, 
+/**
+ * Phrased for the user: what was seen, and what to do when it failed.
+ */
+detail: string, };
+
+export type SelfTestReport = { 
+/**
+ * The webhook URL tested.
+ */
+url: string, 
+/**
+ * True when every hop passed or could not be confirmed, none failed.
+ */
+ok: boolean, 
+/**
+ * The hop that stopped the request.
+ */
+failed_hop: Hop | null, 
+/**
+ * One line: what worked, or where and why it broke.
+ */
+summary: string, 
+/**
+ * Round trip of the POST in milliseconds, when an answer came back.
+ */
+latency_ms: number | null, 
+/**
+ * The HTTP status of the answer.
+ */
+http_status: number | null, 
+/**
+ * The recording id sent (look for it in `earshot recordings`).
+ */
+recording_id: string, 
+/**
+ * The session id sent.
+ */
+session_id: string, 
+/**
+ * Every hop in order.
+ */
+hops: Array<HopResult>, };

@@ -1,0 +1,214 @@
+//! The tunnel card: choose a provider, start and stop it, read its log, and
+//! run the end-to-end self-test through the public URL.
+//!
+//! The choice, the custom URL and the ngrok domain are saved to
+//! `settings.json`; so is the ngrok authtoken, which, like the secret, never
+//! goes back to the UI.
+
+use earshot_tunnel::selftest::DEFAULT_TIMEOUT;
+use earshot_tunnel::{DEFAULT_WEBHOOK_PATH, LogLine, Provider, SelfTest, SelfTestReport, Status, TunnelError};
+use serde::{Deserialize, Serialize};
+use tauri::State;
+
+use crate::error::{IpcError, IpcResult};
+use crate::state::Desktop;
+
+/// The tunnel providers the app offers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "lowercase")]
+pub enum TunnelChoice {
+    /// A cloudflared quick tunnel (no account) from the user's own `cloudflared`.
+    Cloudflared,
+    /// ngrok in-process with the user's authtoken.
+    Ngrok,
+    /// The user's own public URL.
+    Custom,
+}
+
+impl TunnelChoice {
+    /// The name saved in `settings.json`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TunnelChoice::Cloudflared => "cloudflared",
+            TunnelChoice::Ngrok => "ngrok",
+            TunnelChoice::Custom => "custom",
+        }
+    }
+
+    fn from_name(name: &str) -> Option<TunnelChoice> {
+        match name {
+            "cloudflared" => Some(TunnelChoice::Cloudflared),
+            "ngrok" => Some(TunnelChoice::Ngrok),
+            "custom" => Some(TunnelChoice::Custom),
+            _ => None,
+        }
+    }
+}
+
+/// What the tunnel card shows. The ngrok authtoken itself is never included.
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+pub struct TunnelInfo {
+    /// The provider last chosen (cloudflared until the user picks another).
+    pub choice: TunnelChoice,
+    /// The provider running now, if any.
+    pub running: Option<TunnelChoice>,
+    /// What the tunnel is doing.
+    pub status: Status,
+    /// The URL to paste into watsonx (public base plus path), once online.
+    pub webhook_url: Option<String>,
+    /// The saved custom public base URL.
+    pub custom_url: Option<String>,
+    /// The saved ngrok domain.
+    pub ngrok_domain: Option<String>,
+    /// Whether an ngrok authtoken is saved (or given in `NGROK_AUTHTOKEN`).
+    pub ngrok_token_set: bool,
+    /// Where `cloudflared` was found on `PATH`; `None` when it is not installed.
+    pub cloudflared: Option<String>,
+    /// The provider's process id (cloudflared), for the log and for checking it is gone.
+    pub pid: Option<u32>,
+}
+
+/// What "Start" sends: the provider and, for it, the URL, token or domain.
+#[derive(Debug, Clone, Deserialize, ts_rs::TS)]
+pub struct TunnelRequest {
+    /// Which provider.
+    pub provider: TunnelChoice,
+    /// The public base URL, for `custom`; empty keeps the saved one.
+    #[serde(default)]
+    #[ts(optional)]
+    pub url: Option<String>,
+    /// A new ngrok authtoken; empty keeps the saved one.
+    #[serde(default)]
+    #[ts(optional)]
+    pub ngrok_token: Option<String>,
+    /// The ngrok domain; empty lets ngrok assign one.
+    #[serde(default)]
+    #[ts(optional)]
+    pub ngrok_domain: Option<String>,
+}
+
+/// The tunnel card's contents now.
+pub async fn info(state: &Desktop) -> TunnelInfo {
+    let saved = state.tunnel_settings();
+    let status = state.tunnels().status();
+    let webhook_url = status.url().map(|base| earshot_tunnel::webhook_url(base, DEFAULT_WEBHOOK_PATH));
+    let cloudflared = match state.cloudflared() {
+        Ok(Provider::Cloudflared { program }) => Some(program.display().to_string()),
+        _ => None,
+    };
+    TunnelInfo {
+        choice: saved.tunnel.as_deref().and_then(TunnelChoice::from_name).unwrap_or(TunnelChoice::Cloudflared),
+        running: state.tunnels().provider().await.and_then(TunnelChoice::from_name),
+        status,
+        webhook_url,
+        custom_url: saved.tunnel_url,
+        ngrok_domain: saved.ngrok_domain,
+        ngrok_token_set: state.ngrok_token().is_some(),
+        cloudflared,
+        pid: state.tunnels().pid().await,
+    }
+}
+
+fn tunnel_error(e: TunnelError) -> IpcError {
+    let message = match e {
+        // The core's message names the CLI's flag; here the token goes in the card's field.
+        TunnelError::NgrokTokenMissing => "ngrok needs your authtoken: copy it from \
+             https://dashboard.ngrok.com/get-started/your-authtoken (a free account works) and paste it \
+             into the token field"
+            .to_string(),
+        ref other => other.to_string(),
+    };
+    IpcError::new(e.code(), message)
+}
+
+fn given(value: Option<String>) -> Option<String> {
+    value.map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
+}
+
+/// The tunnel card's contents.
+#[tauri::command]
+pub async fn get_tunnel(state: State<'_, Desktop>) -> IpcResult<TunnelInfo> {
+    Ok(info(&state).await)
+}
+
+/// Saves the choice and starts that tunnel towards the running listener,
+/// replacing any tunnel already running. Returns at once; the status
+/// follows on `earshot://tunnel`.
+#[tauri::command]
+pub async fn start_tunnel(state: State<'_, Desktop>, request: TunnelRequest) -> IpcResult<TunnelInfo> {
+    let saved = state.tunnel_settings();
+    let url = given(request.url).or(saved.tunnel_url);
+    let token = given(request.ngrok_token);
+    let domain = given(request.ngrok_domain);
+    let provider = match request.provider {
+        TunnelChoice::Cloudflared => state.cloudflared(),
+        TunnelChoice::Ngrok => {
+            Provider::ngrok(token.clone().or_else(|| state.ngrok_token()).as_deref(), domain.as_deref())
+        }
+        TunnelChoice::Custom => match &url {
+            Some(url) => Provider::custom(url),
+            None => {
+                return Err(IpcError::new(
+                    "invalid_url",
+                    "enter the public base URL that reaches this machine's listener (e.g. https://hooks.example.com)",
+                ));
+            }
+        },
+    }
+    .map_err(tunnel_error)?;
+    state.save_tunnel(|saved| {
+        saved.tunnel = Some(request.provider.as_str().to_string());
+        if let Provider::Custom { base_url } = &provider {
+            saved.tunnel_url = Some(base_url.clone());
+        }
+        if token.is_some() {
+            saved.ngrok_authtoken = token;
+        }
+        if request.provider == TunnelChoice::Ngrok {
+            saved.ngrok_domain = domain;
+        }
+    })?;
+    let local = state.listening_on().ok_or_else(|| {
+        IpcError::new("listener_down", "the listener is not running, so there is nothing to expose: fix the port first")
+    })?;
+    state.tunnels().start(provider, local).await.map_err(tunnel_error)?;
+    Ok(info(&state).await)
+}
+
+/// Stops the tunnel; a cloudflared process is killed and waited for.
+#[tauri::command]
+pub async fn stop_tunnel(state: State<'_, Desktop>) -> IpcResult<TunnelInfo> {
+    state.tunnels().stop().await;
+    Ok(info(&state).await)
+}
+
+/// The running tunnel's log, oldest first (at most the last 1,000 lines).
+#[tauri::command]
+pub async fn tunnel_logs(state: State<'_, Desktop>) -> IpcResult<Vec<LogLine>> {
+    Ok(state.tunnels().logs_since(0).await)
+}
+
+/// Sends one watsonx-shaped, signed request through the public URL and
+/// reports each hop: name lookup, connection, tunnel, token, body, commit.
+#[tauri::command]
+pub async fn tunnel_self_test(state: State<'_, Desktop>) -> IpcResult<SelfTestReport> {
+    let base = match state.tunnels().status() {
+        Status::Online { url } => url,
+        other => {
+            return Err(IpcError::new(
+                "tunnel_offline",
+                format!(
+                    "the tunnel is {other}: start it first, the self-test goes through the public URL watsonx will call"
+                ),
+            ));
+        }
+    };
+    let secret = state.auth()?.secret().cloned();
+    let test = SelfTest {
+        url: earshot_tunnel::webhook_url(&base, DEFAULT_WEBHOOK_PATH),
+        secret,
+        store: Some(state.store()),
+        timeout: DEFAULT_TIMEOUT,
+    };
+    Ok(test.run().await)
+}
