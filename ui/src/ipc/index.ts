@@ -20,8 +20,12 @@ import type {
   RecordingSummary,
   RequestDetail,
   RequestEntry,
+  SelfTestReport,
   SessionSummary,
   SetupInfo,
+  TunnelInfo,
+  TunnelLogLine,
+  TunnelRequest,
 } from "./bindings";
 
 export type * from "./bindings";
@@ -61,6 +65,11 @@ export const api = {
   setPort: (port: number) => invoke<SetupInfo>("set_port", { port }),
   playerLoad: (row: number, autoplay: boolean) => invoke<void>("player_load", { row, autoplay }),
   playerControl: (action: PlayerAction) => invoke<void>("player_control", { action }),
+  getTunnel: () => invoke<TunnelInfo>("get_tunnel"),
+  startTunnel: (request: TunnelRequest) => invoke<TunnelInfo>("start_tunnel", { request }),
+  stopTunnel: () => invoke<TunnelInfo>("stop_tunnel"),
+  tunnelLogs: () => invoke<TunnelLogLine[]>("tunnel_logs"),
+  tunnelSelfTest: () => invoke<SelfTestReport>("tunnel_self_test"),
 };
 
 /** Streams the native player's state and position (25 per second while playing) to `handler`. */
@@ -78,6 +87,11 @@ export function onStoreChange(handler: (event: StoreEvent) => void): Promise<Unl
 /** Calls `handler` whenever the listener starts, stops or fails. */
 export function onListenerChange(handler: (status: ListenerStatus) => void): Promise<UnlistenFn> {
   return listen<ListenerStatus>("earshot://listener", (e) => handler(e.payload));
+}
+
+/** Calls `handler` with the tunnel card's contents whenever the tunnel's status changes. */
+export function onTunnelChange(handler: (info: TunnelInfo) => void): Promise<UnlistenFn> {
+  return listen<TunnelInfo>("earshot://tunnel", (e) => handler(e.payload));
 }
 
 const EXTENSIONS: Record<Format, string[]> = { pcm16: ["wav"], mulaw: ["wav"], original: ["wav", "ul", "al", "raw"] };
