@@ -55,8 +55,30 @@ pub fn build<R: Runtime>(builder: Builder<R>, launch: Launch) -> Result<Builder<
         ])
         .setup(|app| {
             bridge::start(app.handle().clone(), &app.state::<Desktop>());
+            #[cfg(unix)]
+            exit_on_signals(app.handle().clone());
             Ok(())
         }))
+}
+
+/// SIGTERM, SIGHUP and Ctrl-C end the app the way closing its window does,
+/// so the tunnel and the listener are stopped in order on logout or `kill`.
+#[cfg(unix)]
+fn exit_on_signals<R: Runtime>(app: tauri::AppHandle<R>) {
+    use tokio::signal::unix::{SignalKind, signal};
+    tauri::async_runtime::spawn(async move {
+        let (Ok(mut term), Ok(mut hangup)) = (signal(SignalKind::terminate()), signal(SignalKind::hangup())) else {
+            tracing::warn!(target: "earshot::desktop", "cannot watch for SIGTERM: a kill will not stop the tunnel");
+            return;
+        };
+        let name = tokio::select! {
+            _ = term.recv() => "SIGTERM",
+            _ = hangup.recv() => "SIGHUP",
+            _ = tokio::signal::ctrl_c() => "SIGINT",
+        };
+        tracing::info!(target: "earshot::desktop", "{name}: exiting");
+        app.exit(0);
+    });
 }
 
 /// Starts the desktop app with settings from the environment.
@@ -92,7 +114,9 @@ pub fn run() {
     app.run(|handle, event| {
         if let tauri::RunEvent::Exit = event {
             // The process ends right after this: stop cloudflared now, or it would outlive the app.
+            tracing::info!(target: "earshot::desktop", "exiting: stopping the tunnel and the listener");
             tauri::async_runtime::block_on(handle.state::<Desktop>().shutdown());
+            tracing::info!(target: "earshot::desktop", "stopped");
         }
     });
 }

@@ -3,7 +3,8 @@
 //! stopped when the app exits so no cloudflared outlives the window.
 //!
 //! Each [`Tunnel`] has its own status channel; this keeps one channel that
-//! outlives them all, so the bridge subscribes once.
+//! outlives them all, so the bridge subscribes once. Every status it carries
+//! is numbered, so the UI can tell a late answer from a newer event.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -21,23 +22,28 @@ struct Running {
 /// The running tunnel, if any, and its status.
 pub struct Tunnels {
     running: Mutex<Option<Running>>,
-    status: Arc<watch::Sender<Status>>,
+    status: Arc<watch::Sender<(u64, Status)>>,
 }
 
 impl Default for Tunnels {
     fn default() -> Tunnels {
-        Tunnels { running: Mutex::new(None), status: Arc::new(watch::channel(Status::Stopped).0) }
+        Tunnels { running: Mutex::new(None), status: Arc::new(watch::channel((0, Status::Stopped)).0) }
     }
 }
 
 impl Tunnels {
     /// The status now (`stopped` when no tunnel runs).
     pub fn status(&self) -> Status {
+        self.status.borrow().1.clone()
+    }
+
+    /// The status now and its number, which grows with every change.
+    pub fn numbered_status(&self) -> (u64, Status) {
         self.status.borrow().clone()
     }
 
     /// A receiver that sees every status change of every tunnel started from now on.
-    pub fn subscribe(&self) -> watch::Receiver<Status> {
+    pub fn subscribe(&self) -> watch::Receiver<(u64, Status)> {
         self.status.subscribe()
     }
 
@@ -50,11 +56,11 @@ impl Tunnels {
         let tunnel = Tunnel::start(provider.clone(), local, TunnelOptions::default())?;
         let mut updates = tunnel.subscribe();
         let status = self.status.clone();
-        status.send_replace(updates.borrow_and_update().clone());
+        publish(&status, updates.borrow_and_update().clone());
         let forward = tokio::spawn(async move {
             while updates.changed().await.is_ok() {
                 let current = updates.borrow_and_update().clone();
-                status.send_replace(current);
+                publish(&status, current);
             }
         });
         *running = Some(Running { tunnel, provider, forward });
@@ -75,7 +81,7 @@ impl Tunnels {
         if let Some(old) = self.running.lock().await.take() {
             old.stop().await;
         }
-        self.status.send_replace(Status::Stopped);
+        publish(&self.status, Status::Stopped);
     }
 
     /// The running tunnel's log lines numbered `from` or later.
@@ -92,6 +98,13 @@ impl Tunnels {
     pub async fn provider(&self) -> Option<&'static str> {
         self.running.lock().await.as_ref().map(|r| r.provider.name())
     }
+}
+
+fn publish(channel: &watch::Sender<(u64, Status)>, status: Status) {
+    channel.send_modify(|(number, current)| {
+        *number += 1;
+        *current = status;
+    });
 }
 
 impl Running {

@@ -2,19 +2,26 @@
 //! and WebKitWebDriver drive the built `earshot-desktop`. `earshot send`
 //! delivers two recordings of one call and one with a bad token; the call
 //! must appear live with two recordings and the failure badge; a recording
-//! opens; it is exported through the same command the button uses.
+//! opens; it is exported through the same command the button uses. The
+//! tunnel card exposes the listener (a custom URL, then a stand-in
+//! cloudflared), its self-test passes hop by hop, and closing the window
+//! leaves no cloudflared behind.
 //!
 //! `make test` provides the display (Xvfb) and installs `tauri-driver`.
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use earshot_tests::{earshot_bin, read_wav_i16, run, run_ok};
 use serde_json::{Value, json};
 
 const SECRET: &str = "desktop end-to-end secret";
+
+/// WebKitWebDriver drives one session at a time; the tests take turns.
+static ONE_SESSION: Mutex<()> = Mutex::new(());
 
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
@@ -32,7 +39,7 @@ struct Driver {
 }
 
 impl Driver {
-    fn start(temp: &Path, listen: &str) -> Driver {
+    fn start(temp: &Path, listen: &str, env: &[(&str, &Path)]) -> Driver {
         assert!(std::env::var_os("DISPLAY").is_some(), "no DISPLAY: run through `make test`, which starts Xvfb");
         let port = free_port();
         let child = Command::new("tauri-driver")
@@ -43,6 +50,7 @@ impl Driver {
             .env("XDG_DATA_HOME", temp.join("xdg-data"))
             .env("XDG_CACHE_HOME", temp.join("xdg-cache"))
             .env("XDG_CONFIG_HOME", temp.join("xdg-config"))
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -82,7 +90,10 @@ impl Driver {
             if let Some(found) = probe(self) {
                 return found;
             }
-            assert!(Instant::now() < deadline, "timed out waiting for {what}");
+            if Instant::now() >= deadline {
+                let shown = self.script("return document.body ? document.body.innerText : '';", json!([]));
+                panic!("timed out waiting for {what}; the window shows:\n{}", shown.as_str().unwrap_or_default());
+            }
             std::thread::sleep(Duration::from_millis(25));
         }
     }
@@ -97,6 +108,42 @@ impl Driver {
         found.as_str().map(str::to_string)
     }
 
+    /// Sets a form control's value the way typing or choosing would (Svelte's bindings listen for these events).
+    fn set_value(&self, css: &str, value: &str) {
+        let set = self.script(
+            "const e = document.querySelector(arguments[0]); if (!e) return false; e.value = arguments[1];
+             e.dispatchEvent(new Event('input', {bubbles: true})); e.dispatchEvent(new Event('change', {bubbles: true}));
+             return true;",
+            json!([css, value]),
+        );
+        assert_eq!(set, json!(true), "no control at {css}");
+    }
+
+    /// Calls an IPC command in the page, as the UI does.
+    fn invoke(&self, command: &str, args: Value) -> Value {
+        self.call(
+            "POST",
+            "/execute/async",
+            json!({
+                "script": "const done = arguments[arguments.length - 1];
+                           window.__TAURI_INTERNALS__.invoke(arguments[0], arguments[1]).then(done, (e) => done({failed: e}));",
+                "args": [command, args]
+            }),
+        )
+    }
+
+    /// Saves what the window shows to `docs/NAME` (the README's pictures).
+    fn screenshot(&self, name: &str) {
+        // WebKit's snapshot can lag what the DOM already holds by a few frames.
+        std::thread::sleep(Duration::from_secs(1));
+        let shot = self.call("GET", "/screenshot", json!({}));
+        let png = base64_decode(shot.as_str().expect("screenshot"));
+        assert_eq!(&png[1..4], b"PNG");
+        let docs = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../docs");
+        std::fs::create_dir_all(&docs).unwrap();
+        std::fs::write(docs.join(name), png).unwrap();
+    }
+
     fn click(&self, css: &str) {
         let clicked = self.script(
             "const e = document.querySelector(arguments[0]); if (!e) return false; e.click(); return true;",
@@ -108,9 +155,9 @@ impl Driver {
 
 impl Drop for Driver {
     fn drop(&mut self) {
-        // WebKitWebDriver allows one session at a time: always end it.
-        if self.session.is_some() {
-            let _ = self.call("DELETE", "", json!({}));
+        // WebKitWebDriver allows one session at a time: always end it (it may be gone with its window).
+        if let Some(id) = &self.session {
+            let _ = self.http.delete(format!("{}/session/{id}", self.base)).send();
         }
         let _ = self.child.kill();
         let _ = self.child.wait();
@@ -123,7 +170,8 @@ fn a_call_appears_live_opens_and_exports_in_the_real_app() {
     let temp = tempfile::TempDir::new().unwrap();
     let listen = format!("127.0.0.1:{}", free_port());
     let url = format!("http://{listen}/audio-webhook");
-    let mut driver = Driver::start(temp.path(), &listen);
+    let _one_at_a_time = ONE_SESSION.lock().unwrap_or_else(|e| e.into_inner());
+    let mut driver = Driver::start(temp.path(), &listen, &[]);
 
     // The first-run guide, with the URL to point watsonx (or `earshot send`) at.
     let guide = driver.wait_until("the empty state", Duration::from_secs(30), |d| {
@@ -176,16 +224,8 @@ fn a_call_appears_live_opens_and_exports_in_the_real_app() {
     let row = first["row"].as_i64().unwrap();
 
     let exported = temp.path().join("from-the-app.wav");
-    let written = driver.call(
-        "POST",
-        "/execute/async",
-        json!({
-            "script": "const done = arguments[arguments.length - 1];
-                       window.__TAURI_INTERNALS__.invoke('export_recording', {row: arguments[0], format: 'pcm16', path: arguments[1]})
-                         .then(done, (e) => done({failed: e}));",
-            "args": [row, exported.to_str().unwrap()]
-        }),
-    );
+    let written =
+        driver.invoke("export_recording", json!({"row": row, "format": "pcm16", "path": exported.to_str().unwrap()}));
     assert_eq!(written.as_str(), exported.to_str(), "{written}");
     let reference = temp.path().join("from-the-cli.wav");
     run_ok(&data, &["export", id, "-o", reference.to_str().unwrap()]);
@@ -193,12 +233,77 @@ fn a_call_appears_live_opens_and_exports_in_the_real_app() {
     assert_eq!(samples.len(), 20_000);
     assert_eq!(samples, read_wav_i16(&std::fs::read(&reference).unwrap()));
 
-    let shot = driver.call("GET", "/screenshot", json!({}));
-    let png = base64_decode(shot.as_str().expect("screenshot"));
-    assert_eq!(&png[1..4], b"PNG");
-    let docs = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../docs");
-    std::fs::create_dir_all(&docs).unwrap();
-    std::fs::write(docs.join("screenshot.png"), png).unwrap();
+    driver.screenshot("screenshot.png");
+}
+
+#[test]
+fn the_tunnel_card_exposes_the_listener_self_tests_and_leaves_no_cloudflared_after_exit() {
+    let temp = tempfile::TempDir::new().unwrap();
+    let port = free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let local = format!("http://{listen}/audio-webhook");
+    let cloudflared = fake_cloudflared(temp.path());
+    let _one_at_a_time = ONE_SESSION.lock().unwrap_or_else(|e| e.into_inner());
+    let mut driver = Driver::start(temp.path(), &listen, &[("EARSHOT_CLOUDFLARED_PATH", &cloudflared)]);
+    driver.wait_until("the window", Duration::from_secs(30), |d| {
+        d.text_of("[data-testid=header-url]").filter(|t| *t == local)
+    });
+    driver.click("[data-testid=open-setup]");
+
+    // A custom URL that is really this listener: one click proves the whole path.
+    driver.wait_until("the tunnel card", Duration::from_secs(10), |d| d.text_of("[data-testid=tunnel-status]"));
+    driver.set_value("select[aria-label='tunnel provider']", "custom");
+    driver.set_value("input[aria-label='public base URL']", &format!("http://localhost:{port}"));
+    driver.click("[data-testid=tunnel-start]");
+    let public = format!("http://localhost:{port}/audio-webhook");
+    driver.wait_until("the public URL", Duration::from_secs(10), |d| {
+        d.text_of("[data-testid=public-url]").filter(|t| *t == public)
+    });
+    driver.click("[data-testid=self-test]");
+    let report = driver
+        .wait_until("the self-test report", Duration::from_secs(30), |d| d.text_of("[data-testid=self-test-report]"));
+    assert!(report.starts_with("Works"), "{report}");
+    let outcomes = driver.script(
+        "return [...document.querySelectorAll('[data-testid=self-test-report] li')].map(li => li.dataset.outcome);",
+        json!([]),
+    );
+    assert_eq!(outcomes, json!(["passed", "passed", "passed", "passed", "passed", "passed"]), "{report}");
+    assert!(report.contains("Token verified") && report.contains("stored byte-exact"), "{report}");
+    driver.screenshot("tunnel.png");
+
+    // cloudflared (a stand-in on EARSHOT_CLOUDFLARED_PATH): its URL is the one to paste, here and in the header.
+    driver.set_value("select[aria-label='tunnel provider']", "cloudflared");
+    driver.click("[data-testid=tunnel-start]");
+    let quick = "https://quick-brown-fox.trycloudflare.com/audio-webhook";
+    driver.wait_until("the trycloudflare URL", Duration::from_secs(20), |d| {
+        d.text_of("[data-testid=public-url]").filter(|t| t == quick)
+    });
+    assert_eq!(driver.text_of("[data-testid=header-url]").as_deref(), Some(quick));
+    let info = driver.invoke("get_tunnel", json!({}));
+    let pid = info["pid"].as_u64().unwrap_or_else(|| panic!("cloudflared pid in {info}"));
+    assert!(alive(pid));
+
+    // Closing the window ends the app, and cloudflared with it.
+    driver.call("DELETE", "/window", json!({}));
+    driver.wait_until("cloudflared to exit with the app", Duration::from_secs(15), |_| (!alive(pid)).then_some(()));
+}
+
+/// A directory holding a stand-in `cloudflared` (crates/tunnel/tests/fixtures/cloudflared.py).
+fn fake_cloudflared(dir: &Path) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../crates/tunnel/tests/fixtures/cloudflared.py");
+    let bin = dir.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    std::fs::write(bin.join("cloudflared"), format!("#!/bin/sh\nexec python3 '{}' \"$@\"\n", script.display()))
+        .unwrap();
+    std::fs::set_permissions(bin.join("cloudflared"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    bin
+}
+
+/// Whether `pid` is a running process (not gone, not a zombie).
+fn alive(pid: u64) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .is_ok_and(|stat| !matches!(stat.rsplit(')').next().unwrap_or("").trim_start().chars().next(), Some('Z' | 'X')))
 }
 
 fn base64_decode(text: &str) -> Vec<u8> {

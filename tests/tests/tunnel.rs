@@ -194,3 +194,24 @@ fn selftest_through_a_custom_url_names_each_failing_hop() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("error: failed at connect: cannot connect to 127.0.0.1:"));
     serve.terminate();
 }
+
+#[cfg(target_os = "linux")]
+#[test]
+fn cloudflared_does_not_outlive_a_killed_earshot() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = fake_cloudflared(dir.path());
+    let data = dir.path().join("data");
+    let mut serve = Serve::start(&data, &["--listen", "127.0.0.1:0", "--tunnel", "cloudflared"], &[("PATH", &path)]);
+    serve.expect("public webhook URL: ");
+    let starts = std::fs::read_to_string(dir.path().join("starts")).unwrap();
+    let pid: u32 = starts.split_whitespace().next().unwrap().parse().unwrap();
+    assert!(alive(pid));
+    // SIGKILL: no handler runs, so only the kernel's parent-death signal can stop cloudflared.
+    serve.child.kill().unwrap();
+    serve.child.wait().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while alive(pid) {
+        assert!(Instant::now() < deadline, "cloudflared {pid} outlived a SIGKILLed earshot serve");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}

@@ -53,6 +53,30 @@ enum Startup {
     Stopped,
 }
 
+/// Asks Linux to send cloudflared SIGTERM when Earshot dies without stopping
+/// it (SIGKILL, a crash), so no tunnel outlives the process that owns it.
+/// The signal follows the thread that spawned the child: a tokio worker,
+/// which lives as long as the runtime.
+#[cfg(target_os = "linux")]
+#[allow(unsafe_code)]
+fn die_with_parent(command: &mut Command) {
+    let parent = std::process::id() as libc::pid_t;
+    // SAFETY: the closure runs in the forked child before exec. It makes two
+    // async-signal-safe system calls and builds errors without allocating.
+    unsafe {
+        command.pre_exec(move || {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            // Earshot died between fork and prctl: no signal would ever come.
+            if libc::getppid() != parent {
+                return Err(std::io::Error::from_raw_os_error(libc::ESRCH));
+            }
+            Ok(())
+        });
+    }
+}
+
 /// Runs cloudflared once: start, discover, stay online until it exits or a stop arrives.
 pub(crate) async fn run(program: &Path, context: &Context, stop: &mut StopSignal) -> Ended {
     let metrics = match free_loopback_port() {
@@ -71,6 +95,8 @@ pub(crate) async fn run(program: &Path, context: &Context, stop: &mut StopSignal
     // which then stops the tunnel in order instead of seeing it "crash".
     #[cfg(unix)]
     command.process_group(0);
+    #[cfg(target_os = "linux")]
+    die_with_parent(&mut command);
     let mut child = match command.spawn() {
         Ok(child) => child,
         Err(e) => return failed(format!("cannot start {}: {e}", program.display()), None),

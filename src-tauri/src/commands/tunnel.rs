@@ -48,6 +48,8 @@ impl TunnelChoice {
 /// What the tunnel card shows. The ngrok authtoken itself is never included.
 #[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct TunnelInfo {
+    /// Grows with every status change: of two infos, the one with the larger number is newer.
+    pub revision: u64,
     /// The provider last chosen (cloudflared until the user picks another).
     pub choice: TunnelChoice,
     /// The provider running now, if any.
@@ -90,13 +92,14 @@ pub struct TunnelRequest {
 /// The tunnel card's contents now.
 pub async fn info(state: &Desktop) -> TunnelInfo {
     let saved = state.tunnel_settings();
-    let status = state.tunnels().status();
+    let (revision, status) = state.tunnels().numbered_status();
     let webhook_url = status.url().map(|base| earshot_tunnel::webhook_url(base, DEFAULT_WEBHOOK_PATH));
     let cloudflared = match state.cloudflared() {
         Ok(Provider::Cloudflared { program }) => Some(program.display().to_string()),
         _ => None,
     };
     TunnelInfo {
+        revision,
         choice: saved.tunnel.as_deref().and_then(TunnelChoice::from_name).unwrap_or(TunnelChoice::Cloudflared),
         running: state.tunnels().provider().await.and_then(TunnelChoice::from_name),
         status,

@@ -475,6 +475,10 @@ export type TunnelChoice = "cloudflared" | "ngrok" | "custom";
 
 export type TunnelInfo = { 
 /**
+ * Grows with every status change: of two infos, the one with the larger number is newer.
+ */
+revision: number, 
+/**
  * The provider last chosen (cloudflared until the user picks another).
  */
 choice: TunnelChoice, 

@@ -112,7 +112,7 @@ export function formatLog(lines: TunnelLogLine[]): string {
   return lines.map((l) => `${l.at.slice(11, 23)} ${l.source === "supervisor" ? "earshot" : l.source} ${l.text}`).join("\n");
 }
 
-class TunnelState {
+export class TunnelState {
   info = $state<TunnelInfo | null>(null);
   error = $state("");
   busy = $state(false);
@@ -120,14 +120,19 @@ class TunnelState {
   report = $state<SelfTestReport | null>(null);
   private subscribed = false;
 
+  /** Keeps `info` unless what is shown is newer: a command's answer can arrive after a later status event. */
+  accept(info: TunnelInfo) {
+    if (!this.info || info.revision >= this.info.revision) this.info = info;
+  }
+
   /** Fetches the card's contents and follows every change. */
   async init() {
     if (!this.subscribed) {
       this.subscribed = true;
-      await onTunnelChange((info) => (this.info = info));
+      await onTunnelChange((info) => this.accept(info));
     }
     try {
-      this.info = await api.getTunnel();
+      this.accept(await api.getTunnel());
     } catch (e) {
       this.error = errorMessage(e);
     }
@@ -138,7 +143,7 @@ class TunnelState {
     this.error = "";
     this.report = null;
     try {
-      this.info = await work();
+      this.accept(await work());
     } catch (e) {
       this.error = errorMessage(e);
     } finally {

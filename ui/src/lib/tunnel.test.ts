@@ -2,11 +2,12 @@ import { emit } from "@tauri-apps/api/event";
 import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
 import { afterEach, describe, expect, it } from "vitest";
 import type { SelfTestReport, TunnelInfo } from "../ipc";
-import { buildRequest, formatLatency, formatLog, initialForm, outcomeMark, publicWebhookUrl, statusBadge, tunnel } from "./tunnel.svelte";
+import { buildRequest, formatLatency, formatLog, initialForm, outcomeMark, publicWebhookUrl, statusBadge, TunnelState } from "./tunnel.svelte";
 
 afterEach(() => clearMocks());
 
 const stopped: TunnelInfo = {
+  revision: 0,
   choice: "cloudflared",
   running: null,
   status: { state: "stopped" },
@@ -20,6 +21,7 @@ const stopped: TunnelInfo = {
 
 const online: TunnelInfo = {
   ...stopped,
+  revision: 2,
   running: "cloudflared",
   status: { state: "online", url: "https://quick-brown-fox.trycloudflare.com" },
   webhook_url: "https://quick-brown-fox.trycloudflare.com/audio-webhook",
@@ -105,13 +107,15 @@ describe("tunnel state", () => {
     mockIPC(
       (cmd, args) => {
         calls.push([cmd, args]);
-        if (cmd === "get_tunnel" || cmd === "stop_tunnel") return stopped;
-        if (cmd === "start_tunnel") return { ...stopped, running: "cloudflared", status: { state: "starting" } };
+        if (cmd === "get_tunnel") return stopped;
+        if (cmd === "stop_tunnel") return { ...stopped, revision: 3 };
+        if (cmd === "start_tunnel") return { ...stopped, revision: 1, running: "cloudflared", status: { state: "starting" } };
         if (cmd === "tunnel_self_test") return report;
         return null;
       },
       { shouldMockEvents: true },
     );
+    const tunnel = new TunnelState();
     await tunnel.init();
     expect(tunnel.info?.status.state).toBe("stopped");
 
@@ -128,6 +132,24 @@ describe("tunnel state", () => {
     expect([tunnel.info?.status.state, tunnel.report]).toEqual(["stopped", null]);
   });
 
+  it("keeps a newer status event over a command's late answer", async () => {
+    let answer: (info: TunnelInfo) => void = () => {};
+    mockIPC(
+      (cmd) => {
+        if (cmd === "start_tunnel") return new Promise<TunnelInfo>((resolve) => (answer = resolve));
+        return { ...stopped, revision: 5 };
+      },
+      { shouldMockEvents: true },
+    );
+    const tunnel = new TunnelState();
+    await tunnel.init();
+    const starting = tunnel.start(form("cloudflared"));
+    await emit("earshot://tunnel", { ...online, revision: 7 });
+    answer({ ...stopped, revision: 6, running: "cloudflared", status: { state: "starting" } });
+    await starting;
+    expect(tunnel.info?.status.state).toBe("online");
+  });
+
   it("shows the backend's message when a start is refused, and skips the call when the form is incomplete", async () => {
     const calls: string[] = [];
     mockIPC((cmd) => {
@@ -135,6 +157,7 @@ describe("tunnel state", () => {
       if (cmd === "start_tunnel") throw { code: "listener_down", message: "the listener is not running" };
       return stopped;
     });
+    const tunnel = new TunnelState();
     await tunnel.start(form("custom", { url: "https://hooks.example.com" }));
     expect(tunnel.error).toBe("the listener is not running");
     await tunnel.start(form("custom"));
