@@ -11,7 +11,7 @@ pub mod error;
 pub mod state;
 pub mod tunnel;
 
-use tauri::{Builder, Manager, Runtime};
+use tauri::{AppHandle, Builder, Manager, RunEvent, Runtime};
 
 use crate::error::IpcError;
 use crate::state::{Desktop, Launch};
@@ -61,20 +61,38 @@ pub fn build<R: Runtime>(builder: Builder<R>, launch: Launch) -> Result<Builder<
         }))
 }
 
+/// What the app does on its event loop's events: as it exits (last window
+/// closed, Quit, or a signal below), stop the tunnel and the listener. The
+/// process ends right after, so cloudflared must be stopped here or it would
+/// outlive the app.
+pub fn on_run_event<R: Runtime>(handle: &AppHandle<R>, event: RunEvent) {
+    if let RunEvent::Exit = event {
+        tracing::info!(target: "earshot::desktop", "exiting: stopping the tunnel and the listener");
+        tauri::async_runtime::block_on(handle.state::<Desktop>().shutdown());
+        tracing::info!(target: "earshot::desktop", "stopped");
+    }
+}
+
 /// SIGTERM, SIGHUP and Ctrl-C end the app the way closing its window does,
 /// so the tunnel and the listener are stopped in order on logout or `kill`.
+/// The handlers are installed before this returns, so no signal slips past.
 #[cfg(unix)]
-fn exit_on_signals<R: Runtime>(app: tauri::AppHandle<R>) {
+fn exit_on_signals<R: Runtime>(app: AppHandle<R>) {
     use tokio::signal::unix::{SignalKind, signal};
-    tauri::async_runtime::spawn(async move {
-        let (Ok(mut term), Ok(mut hangup)) = (signal(SignalKind::terminate()), signal(SignalKind::hangup())) else {
-            tracing::warn!(target: "earshot::desktop", "cannot watch for SIGTERM: a kill will not stop the tunnel");
-            return;
-        };
+    let runtime = tauri::async_runtime::handle();
+    let installed = {
+        let _inside = runtime.inner().enter();
+        (signal(SignalKind::terminate()), signal(SignalKind::hangup()), signal(SignalKind::interrupt()))
+    };
+    let (Ok(mut term), Ok(mut hangup), Ok(mut interrupt)) = installed else {
+        tracing::warn!(target: "earshot::desktop", "cannot watch for SIGTERM: a kill will not stop the tunnel in order");
+        return;
+    };
+    runtime.spawn(async move {
         let name = tokio::select! {
             _ = term.recv() => "SIGTERM",
             _ = hangup.recv() => "SIGHUP",
-            _ = tokio::signal::ctrl_c() => "SIGINT",
+            _ = interrupt.recv() => "SIGINT",
         };
         tracing::info!(target: "earshot::desktop", "{name}: exiting");
         app.exit(0);
@@ -89,6 +107,8 @@ pub fn run() {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .with_writer(std::io::stderr)
+        // Colour only on a terminal: logs captured to a file stay plain text.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let launch = match Launch::from_env() {
         Ok(launch) => launch,
@@ -111,12 +131,5 @@ pub fn run() {
             std::process::exit(1);
         }
     };
-    app.run(|handle, event| {
-        if let tauri::RunEvent::Exit = event {
-            // The process ends right after this: stop cloudflared now, or it would outlive the app.
-            tracing::info!(target: "earshot::desktop", "exiting: stopping the tunnel and the listener");
-            tauri::async_runtime::block_on(handle.state::<Desktop>().shutdown());
-            tracing::info!(target: "earshot::desktop", "stopped");
-        }
-    });
+    app.run(on_run_event);
 }

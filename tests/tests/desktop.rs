@@ -4,8 +4,8 @@
 //! must appear live with two recordings and the failure badge; a recording
 //! opens; it is exported through the same command the button uses. The
 //! tunnel card exposes the listener (a custom URL, then a stand-in
-//! cloudflared), its self-test passes hop by hop, and closing the window
-//! leaves no cloudflared behind.
+//! cloudflared), its self-test passes hop by hop, and SIGTERM ends the app in
+//! order, leaving no cloudflared behind.
 //!
 //! `make test` provides the display (Xvfb) and installs `tauri-driver`.
 
@@ -52,7 +52,8 @@ impl Driver {
             .env("XDG_CONFIG_HOME", temp.join("xdg-config"))
             .envs(env.iter().copied())
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            // The app's own log (it inherits this through WebKitWebDriver), for tests that read it.
+            .stderr(std::fs::File::create(temp.join("app.log")).unwrap())
             .spawn()
             .expect("tauri-driver on PATH (make test installs it with `cargo install tauri-driver`)");
         let http = reqwest::blocking::Client::builder().timeout(Duration::from_secs(60)).build().unwrap();
@@ -283,9 +284,30 @@ fn the_tunnel_card_exposes_the_listener_self_tests_and_leaves_no_cloudflared_aft
     let pid = info["pid"].as_u64().unwrap_or_else(|| panic!("cloudflared pid in {info}"));
     assert!(alive(pid));
 
-    // Closing the window ends the app, and cloudflared with it.
-    driver.call("DELETE", "/window", json!({}));
-    driver.wait_until("cloudflared to exit with the app", Duration::from_secs(15), |_| (!alive(pid)).then_some(()));
+    // SIGTERM (a logout, `kill`) ends the app in order: the tunnel is stopped before the process goes.
+    let app = app_pid(&temp.path().join("data")).expect("the earshot-desktop process");
+    assert!(Command::new("kill").args(["-TERM", &app.to_string()]).status().unwrap().success());
+    driver.wait_until("the app and cloudflared to exit", Duration::from_secs(15), |_| {
+        (!alive(app) && !alive(pid)).then_some(())
+    });
+    let log = std::fs::read_to_string(temp.path().join("app.log")).unwrap();
+    let order: Vec<usize> = ["SIGTERM: exiting", "exiting: stopping the tunnel", "earshot::desktop: stopped"]
+        .iter()
+        .map(|line| log.find(line).unwrap_or_else(|| panic!("{line:?} not in the app's log:\n{log}")))
+        .collect();
+    assert!(order.is_sorted(), "{log}");
+}
+
+/// The running `earshot-desktop` whose data dir is `data`.
+fn app_pid(data: &Path) -> Option<u64> {
+    let wanted = format!("EARSHOT_DATA_DIR={}", data.display());
+    std::fs::read_dir("/proc").ok()?.flatten().find_map(|entry| {
+        let pid: u64 = entry.file_name().to_str()?.parse().ok()?;
+        let comm = std::fs::read_to_string(entry.path().join("comm")).ok()?;
+        let environ = std::fs::read(entry.path().join("environ")).ok()?;
+        let has_dir = environ.split(|&b| b == 0).any(|var| var == wanted.as_bytes());
+        (comm.trim() == "earshot-desktop" && has_dir && alive(pid)).then_some(pid)
+    })
 }
 
 /// A directory holding a stand-in `cloudflared` (crates/tunnel/tests/fixtures/cloudflared.py).
