@@ -9,7 +9,6 @@ pub mod bridge;
 pub mod commands;
 pub mod error;
 pub mod state;
-pub mod tunnel;
 
 use tauri::{AppHandle, Builder, Manager, RunEvent, Runtime};
 

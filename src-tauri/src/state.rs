@@ -19,10 +19,9 @@ use earshot_core::settings::{self, AuthConfig, AuthMode, SavedSettings, Secret, 
 use earshot_core::store::Store;
 use earshot_core::waveform::Peak;
 use earshot_playback::Player;
-use earshot_tunnel::{Provider, TunnelError};
+use earshot_tunnel::{Provider, TunnelError, TunnelSlot};
 
 use crate::error::{IpcError, IpcResult};
-use crate::tunnel::Tunnels;
 
 /// Waveforms kept in memory, by (recording row, width).
 const WAVEFORM_CACHE: usize = 64;
@@ -86,7 +85,7 @@ pub struct Desktop {
     settings: Mutex<Effective>,
     waveforms: Mutex<HashMap<(i64, usize), Vec<Peak>>>,
     player: Mutex<Option<Player>>,
-    tunnels: Tunnels,
+    tunnels: TunnelSlot,
     env_ngrok_token: Option<String>,
     cloudflared_path: OsString,
 }
@@ -113,7 +112,7 @@ impl Desktop {
             settings: Mutex::new(effective),
             waveforms: Mutex::new(HashMap::new()),
             player: Mutex::new(None),
-            tunnels: Tunnels::default(),
+            tunnels: TunnelSlot::default(),
         })
     }
 
@@ -153,7 +152,7 @@ impl Desktop {
     }
 
     /// The tunnel.
-    pub fn tunnels(&self) -> &Tunnels {
+    pub fn tunnels(&self) -> &TunnelSlot {
         &self.tunnels
     }
 

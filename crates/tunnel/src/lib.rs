@@ -10,6 +10,8 @@
 //! - [`status`]: the [`Status`] values and the bounded log kept for the UI.
 //! - [`selftest`]: one watsonx-shaped, signed request through the public URL,
 //!   reported hop by hop.
+//! - [`slot`]: an application's one tunnel, replaced or stopped on request,
+//!   with a numbered status that outlives each tunnel.
 //!
 //! This crate never downloads a binary and has no window code; the CLI and
 //! the desktop app are its consumers.
@@ -19,6 +21,7 @@ mod cloudflared;
 mod ngrok_agent;
 pub mod provider;
 pub mod selftest;
+pub mod slot;
 pub mod status;
 pub mod supervisor;
 
@@ -27,6 +30,7 @@ use std::time::Duration;
 pub use backoff::Backoff;
 pub use provider::{DEFAULT_WEBHOOK_PATH, NgrokConfig, Provider, webhook_url};
 pub use selftest::{Hop, HopResult, SelfTest, SelfTestReport};
+pub use slot::TunnelSlot;
 pub use status::{LogLine, LogSource, Status};
 pub use supervisor::{Tunnel, TunnelOptions};
 
