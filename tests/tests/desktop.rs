@@ -310,6 +310,35 @@ fn app_pid(data: &Path) -> Option<u64> {
     })
 }
 
+#[test]
+fn a_taken_port_opens_setup_with_the_reason_and_another_port_fixes_it() {
+    let temp = tempfile::TempDir::new().unwrap();
+    let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+    let listen = taken.local_addr().unwrap().to_string();
+    let _one_at_a_time = ONE_SESSION.lock().unwrap_or_else(|e| e.into_inner());
+    let mut driver = Driver::start(temp.path(), &listen, &[]);
+
+    // The window still opens, with Setup showing why nothing listens.
+    let reason = driver.wait_until("the listener failure in Setup", Duration::from_secs(30), |d| {
+        d.text_of("[data-testid=listener-failed]")
+    });
+    let port = taken.local_addr().unwrap().port();
+    assert!(reason.contains(&format!("port {port} is already in use by another program")), "{reason}");
+    assert!(driver.text_of("[data-testid=header-url]").is_none(), "no URL to offer while not listening");
+
+    let free = free_port();
+    driver.set_value("input[aria-label=port]", &free.to_string());
+    driver.click("[data-testid=apply-port]");
+    let url = format!("http://127.0.0.1:{free}/audio-webhook");
+    driver.wait_until("the header to show the new listener", Duration::from_secs(10), |d| {
+        d.text_of("[data-testid=header-url]").filter(|t| *t == url)
+    });
+    let data = temp.path().join("data");
+    run_ok(&data, &["send", &url, "--secret", SECRET]);
+    let saved: Value = serde_json::from_slice(&std::fs::read(data.join("settings.json")).unwrap()).unwrap();
+    assert_eq!(saved["listen"], format!("127.0.0.1:{free}"), "the new port is remembered");
+}
+
 /// A directory holding a stand-in `cloudflared` (crates/tunnel/tests/fixtures/cloudflared.py).
 fn fake_cloudflared(dir: &Path) -> PathBuf {
     use std::os::unix::fs::PermissionsExt;
