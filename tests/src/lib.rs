@@ -154,3 +154,38 @@ pub fn read_wav_i16(bytes: &[u8]) -> Vec<i16> {
     let reader = hound::WavReader::new(std::io::Cursor::new(bytes)).expect("a PCM WAV");
     reader.into_samples::<i16>().collect::<Result<_, _>>().expect("16-bit samples")
 }
+
+/// A tmpfs mounted for a test (needs root, as in CI), unmounted on drop.
+pub struct Tmpfs(PathBuf);
+
+impl Tmpfs {
+    /// Mounts a tmpfs of `size` (e.g. `24m`) at `at`; `None` when mounting is not allowed.
+    pub fn mount(at: &Path, size: &str) -> Option<Tmpfs> {
+        std::fs::create_dir_all(at).unwrap();
+        let ok = Command::new("mount").args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"]).arg(at).status();
+        ok.is_ok_and(|s| s.success()).then(|| Tmpfs(at.to_path_buf()))
+    }
+
+    /// Remounts it `ro` or `rw`.
+    pub fn remount(&self, mode: &str) {
+        let status = Command::new("mount").args(["-o", &format!("remount,{mode}")]).arg(&self.0).status().unwrap();
+        assert!(status.success(), "remount {mode}");
+    }
+
+    /// Fills every free block with a ballast file and returns its path (remove it to free the space).
+    pub fn fill(&self) -> PathBuf {
+        use std::io::Write;
+        let ballast = self.0.join("ballast");
+        let mut file = std::fs::File::create(&ballast).unwrap();
+        let block = vec![0u8; 64 * 1024];
+        while file.write_all(&block).is_ok() {}
+        let _ = file.sync_all();
+        ballast
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg("-l").arg(&self.0).status();
+    }
+}

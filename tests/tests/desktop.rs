@@ -15,7 +15,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use earshot_tests::{earshot_bin, read_wav_i16, run, run_ok};
+use earshot_tests::{Tmpfs, earshot_bin, read_wav_i16, run, run_ok};
 use serde_json::{Value, json};
 
 const SECRET: &str = "desktop end-to-end secret";
@@ -337,6 +337,41 @@ fn a_taken_port_opens_setup_with_the_reason_and_another_port_fixes_it() {
     run_ok(&data, &["send", &url, "--secret", SECRET]);
     let saved: Value = serde_json::from_slice(&std::fs::read(data.join("settings.json")).unwrap()).unwrap();
     assert_eq!(saved["listen"], format!("127.0.0.1:{free}"), "the new port is remembered");
+}
+
+#[test]
+fn a_full_disk_shows_the_banner_until_a_recording_is_stored_again() {
+    let temp = tempfile::TempDir::new().unwrap();
+    let Some(disk) = Tmpfs::mount(&temp.path().join("small"), "24m") else {
+        // CI runs as root, where this mounts; a developer without root sees this line.
+        eprintln!("SKIPPED: mounting a tmpfs needs root");
+        return;
+    };
+    let data = temp.path().join("small/data");
+    let listen = format!("127.0.0.1:{}", free_port());
+    let url = format!("http://{listen}/audio-webhook");
+    let _one_at_a_time = ONE_SESSION.lock().unwrap_or_else(|e| e.into_inner());
+    let mut driver = Driver::start(temp.path(), &listen, &[("EARSHOT_DATA_DIR", &data)]);
+    driver.wait_until("the window", Duration::from_secs(30), |d| d.text_of("[data-testid=header-url]"));
+    assert_eq!(driver.text_of(".fault"), None);
+
+    // Four seconds of caller audio cannot fit: every block is taken.
+    let big = temp.path().join("long.ul");
+    std::fs::write(&big, (0..4 * 1024 * 1024).map(|i| (i * 7 % 251) as u8).collect::<Vec<u8>>()).unwrap();
+    let ballast = disk.fill();
+    let refused = run(&data, &["send", &url, "--secret", SECRET, "--audio", big.to_str().unwrap()]);
+    assert!(!refused.status.success());
+    let banner = driver.wait_until("the store-fault banner", Duration::from_secs(10), |d| d.text_of(".fault"));
+    assert!(banner.contains("Recordings are not being saved") && banner.contains("full"), "{banner}");
+
+    std::fs::remove_file(&ballast).unwrap();
+    run_ok(&data, &["send", &url, "--secret", SECRET]);
+    driver.wait_until("the banner to go once a recording is stored", Duration::from_secs(10), |d| {
+        d.text_of(".fault").is_none().then_some(())
+    });
+    driver.wait_until("the stored call", Duration::from_secs(10), |d| {
+        d.text_of("[data-testid=call-count]").filter(|t| t == "1 call")
+    });
 }
 
 /// A directory holding a stand-in `cloudflared` (crates/tunnel/tests/fixtures/cloudflared.py).

@@ -3,7 +3,6 @@
 //! listener processes plus CLI readers sharing one database.
 
 use std::collections::HashMap;
-use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -11,7 +10,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use chrono::Utc;
 use earshot_core::sample::{self, CallIds, Packaging};
 use earshot_core::store::Store;
-use earshot_tests::{Server, run_ok};
+use earshot_tests::{Server, Tmpfs, run_ok};
 use futures_util::StreamExt;
 use sha2::{Digest, Sha256};
 use tempfile::TempDir;
@@ -133,28 +132,6 @@ fn kill_9_during_1000_uploads_keeps_every_acknowledged_recording() {
     assert_eq!(later.unwrap().0, 200, "the restarted listener stores again");
 }
 
-/// A tmpfs mounted for the test, unmounted on drop.
-struct Tmpfs(std::path::PathBuf);
-
-impl Tmpfs {
-    fn mount(at: &Path, size: &str) -> Option<Tmpfs> {
-        std::fs::create_dir_all(at).unwrap();
-        let ok = Command::new("mount").args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"]).arg(at).status();
-        ok.is_ok_and(|s| s.success()).then(|| Tmpfs(at.to_path_buf()))
-    }
-
-    fn remount(&self, mode: &str) {
-        let status = Command::new("mount").args(["-o", &format!("remount,{mode}")]).arg(&self.0).status().unwrap();
-        assert!(status.success(), "remount {mode}");
-    }
-}
-
-impl Drop for Tmpfs {
-    fn drop(&mut self) {
-        let _ = Command::new("umount").arg("-l").arg(&self.0).status();
-    }
-}
-
 #[test]
 fn full_or_read_only_disk_answers_503_damages_nothing_and_recovers() {
     let dir = TempDir::new().unwrap();
@@ -178,14 +155,7 @@ fn full_or_read_only_disk_answers_503_damages_nothing_and_recovers() {
     }
 
     // Disk full: a ballast file takes every free block.
-    let ballast = mount.join("ballast");
-    {
-        use std::io::Write;
-        let mut file = std::fs::File::create(&ballast).unwrap();
-        let block = vec![0u8; 64 * 1024];
-        while file.write_all(&block).is_ok() {}
-        let _ = file.sync_all();
-    }
+    let ballast = disk.fill();
     let big = audio(99, 4 * 1024 * 1024);
     let (status, body) = rt.block_on(upload(&client, &url, "while-full", &big)).unwrap();
     assert_eq!(status, 503, "{body}");
