@@ -15,7 +15,8 @@ use tauri::{AppHandle, Builder, Manager, RunEvent, Runtime};
 use crate::error::IpcError;
 use crate::state::{Desktop, Launch};
 
-/// Opens the data dir, starts the listener, and registers plugins, commands
+/// Opens the data dir, starts the listener (and the tunnel, if it was left
+/// running), and registers plugins, commands
 /// and the event bridge on any runtime, so the smoke test can build the same
 /// app on `tauri::test::mock_builder()`.
 ///
@@ -23,7 +24,11 @@ use crate::state::{Desktop, Launch};
 /// opens and the setup panel shows why, with a way to pick another port.
 pub fn build<R: Runtime>(builder: Builder<R>, launch: Launch) -> Result<Builder<R>, IpcError> {
     let desktop = Desktop::open(launch)?;
-    let status = tauri::async_runtime::block_on(desktop.start_listener());
+    let status = tauri::async_runtime::block_on(async {
+        let status = desktop.start_listener().await;
+        commands::tunnel::restore(&desktop).await;
+        status
+    });
     tracing::info!(target: "earshot::desktop", "listener: {status:?}");
     Ok(builder
         .manage(desktop)

@@ -265,3 +265,41 @@ fn cloudflared_runs_follows_the_listener_and_is_gone_when_the_window_closes() {
     assert_eq!(code, 0);
     assert!(!alive(second), "cloudflared {second} outlived the app");
 }
+
+#[test]
+fn a_tunnel_left_running_starts_again_on_the_next_launch() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let launch = || Launch { data_dir: dir.path().to_path_buf(), ..Launch::default() };
+    {
+        let (_app, webview) = app(launch());
+        let request = json!({"request": {"provider": "custom", "url": "https://hooks.example.com"}});
+        invoke(&webview, "start_tunnel", request).unwrap();
+        tunnel_until(&webview, "online");
+    }
+    {
+        let (_app, webview) = app(launch());
+        let online = tunnel_until(&webview, "online");
+        assert_eq!(online["webhook_url"], "https://hooks.example.com/audio-webhook");
+        invoke(&webview, "stop_tunnel", json!({})).unwrap();
+    }
+    {
+        let (_app, webview) = app(launch());
+        assert_eq!(invoke(&webview, "get_tunnel", json!({})).unwrap()["status"], json!({"state": "stopped"}));
+    }
+
+    // Left running, but cloudflared is gone since: the card says so instead of silently staying off.
+    let settings = dir.path().join("settings.json");
+    let mut saved: Value = serde_json::from_slice(&std::fs::read(&settings).unwrap()).unwrap();
+    saved["tunnel"] = json!("cloudflared");
+    saved["tunnel_on"] = json!(true);
+    std::fs::write(&settings, saved.to_string()).unwrap();
+    let empty = dir.path().join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    let (_app, webview) = app(Launch { cloudflared_path: Some(empty.into_os_string()), ..launch() });
+    let failed = invoke(&webview, "get_tunnel", json!({})).unwrap();
+    let message = failed["status"]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.starts_with("could not start the cloudflared tunnel again: cloudflared is not installed"),
+        "{failed}"
+    );
+}

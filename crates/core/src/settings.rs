@@ -170,6 +170,9 @@ pub struct SavedSettings {
     /// A domain reserved in the user's ngrok account.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ngrok_domain: Option<String>,
+    /// Whether the user left the tunnel running (Start) or not (Stop); the app restores it on launch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tunnel_on: Option<bool>,
 }
 
 impl fmt::Debug for SavedSettings {
@@ -184,6 +187,7 @@ impl fmt::Debug for SavedSettings {
             .field("tunnel_url", &self.tunnel_url)
             .field("ngrok_authtoken", &redacted(&self.ngrok_authtoken))
             .field("ngrok_domain", &self.ngrok_domain)
+            .field("tunnel_on", &self.tunnel_on)
             .finish()
     }
 }

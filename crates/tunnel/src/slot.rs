@@ -94,6 +94,13 @@ impl TunnelSlot {
         publish(&self.status, Status::Stopped);
     }
 
+    /// Reports a tunnel that could not be started (nothing runs); the next start or stop replaces it.
+    pub async fn fail(&self, message: impl Into<String>) {
+        if self.running.lock().await.is_none() {
+            publish(&self.status, Status::Error { message: message.into() });
+        }
+    }
+
     /// The running tunnel's log lines numbered `from` or later.
     pub async fn logs_since(&self, from: u64) -> Vec<LogLine> {
         self.running.lock().await.as_ref().map(|r| r.tunnel.logs_since(from)).unwrap_or_default()
@@ -159,10 +166,14 @@ mod tests {
         assert!(second > first);
         assert!(slot.logs_since(0).await.iter().any(|l| l.text.contains("two.example.com")));
 
+        slot.fail("not while a tunnel runs").await;
+        assert_eq!(slot.status().url(), Some("https://two.example.com"));
         slot.stop().await;
         let (last, stopped) = slot.numbered_status();
         assert_eq!(stopped, Status::Stopped);
         assert!(last > second);
         assert!(slot.logs_since(0).await.is_empty(), "no tunnel, no log");
+        slot.fail("cloudflared is not installed").await;
+        assert_eq!(slot.status(), Status::Error { message: "cloudflared is not installed".into() });
     }
 }

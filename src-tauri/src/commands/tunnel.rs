@@ -3,7 +3,7 @@
 //!
 //! The choice, the custom URL and the ngrok domain are saved to
 //! `settings.json`; so is the ngrok authtoken, which, like the secret, never
-//! goes back to the UI.
+//! goes back to the UI. A tunnel left running is started again on launch.
 
 use earshot_tunnel::selftest::DEFAULT_TIMEOUT;
 use earshot_tunnel::{DEFAULT_WEBHOOK_PATH, LogLine, Provider, SelfTest, SelfTestReport, Status, TunnelError};
@@ -139,6 +139,11 @@ pub async fn get_tunnel(state: State<'_, Desktop>) -> IpcResult<TunnelInfo> {
 /// follows on `earshot://tunnel`.
 #[tauri::command]
 pub async fn start_tunnel(state: State<'_, Desktop>, request: TunnelRequest) -> IpcResult<TunnelInfo> {
+    start(&state, request).await?;
+    Ok(info(&state).await)
+}
+
+async fn start(state: &Desktop, request: TunnelRequest) -> IpcResult<()> {
     let saved = state.tunnel_settings();
     let url = given(request.url).or(saved.tunnel_url);
     let token = given(request.ngrok_token);
@@ -161,6 +166,7 @@ pub async fn start_tunnel(state: State<'_, Desktop>, request: TunnelRequest) -> 
     .map_err(tunnel_error)?;
     state.save_tunnel(|saved| {
         saved.tunnel = Some(request.provider.as_str().to_string());
+        saved.tunnel_on = Some(true);
         if let Provider::Custom { base_url } = &provider {
             saved.tunnel_url = Some(base_url.clone());
         }
@@ -174,14 +180,29 @@ pub async fn start_tunnel(state: State<'_, Desktop>, request: TunnelRequest) -> 
     let local = state.listening_on().ok_or_else(|| {
         IpcError::new("listener_down", "the listener is not running, so there is nothing to expose: fix the port first")
     })?;
-    state.tunnels().start(provider, local).await.map_err(tunnel_error)?;
-    Ok(info(&state).await)
+    state.tunnels().start(provider, local).await.map_err(tunnel_error)
+}
+
+/// On launch: starts the tunnel again if the user left it running, with the
+/// saved choice, URL, token and domain. A failure shows as the tunnel's error.
+pub async fn restore(state: &Desktop) {
+    let saved = state.tunnel_settings();
+    let Some(choice) = saved.tunnel.as_deref().and_then(TunnelChoice::from_name) else { return };
+    if saved.tunnel_on != Some(true) {
+        return;
+    }
+    let request = TunnelRequest { provider: choice, url: None, ngrok_token: None, ngrok_domain: saved.ngrok_domain };
+    if let Err(e) = start(state, request).await {
+        tracing::warn!(target: "earshot::desktop", "tunnel not restored: {e}");
+        state.tunnels().fail(format!("could not start the {} tunnel again: {}", choice.as_str(), e.message)).await;
+    }
 }
 
 /// Stops the tunnel; a cloudflared process is killed and waited for.
 #[tauri::command]
 pub async fn stop_tunnel(state: State<'_, Desktop>) -> IpcResult<TunnelInfo> {
     state.tunnels().stop().await;
+    state.save_tunnel(|saved| saved.tunnel_on = Some(false))?;
     Ok(info(&state).await)
 }
 
