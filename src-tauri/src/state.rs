@@ -227,16 +227,7 @@ impl Desktop {
             }
             e.auth = saved.auth.or(e.auth);
         }
-        let before = self.listening_on();
-        let status = self.start_listener().await;
-        // A tunnel forwards to one port: follow the listener when it moves.
-        if let Some(now) = self.listening_on()
-            && before != Some(now)
-            && let Err(e) = self.tunnels.retarget(now).await
-        {
-            tracing::warn!(target: "earshot::desktop", "tunnel: {e}");
-        }
-        Ok(status)
+        Ok(self.start_listener().await)
     }
 
     /// The playback engine, started on first use so the app opens without touching the sound device.

@@ -33,9 +33,9 @@ fn invoke(webview: &Webview, cmd: &str, args: Value) -> Result<Value, Value> {
 type App = tauri::App<tauri::test::MockRuntime>;
 type Webview = tauri::WebviewWindow<tauri::test::MockRuntime>;
 
-/// The app on the mock runtime, listening on a free loopback port.
+/// The app on the mock runtime, listening on a free loopback port unless `launch` names one.
 fn app(launch: Launch) -> (App, Webview) {
-    let launch = Launch { listen: Some("127.0.0.1:0".parse().unwrap()), ..launch };
+    let launch = Launch { listen: launch.listen.or(Some("127.0.0.1:0".parse().unwrap())), ..launch };
     let app = earshot_desktop::build(mock_builder(), launch).unwrap().build(mock_context(noop_assets())).unwrap();
     let webview = tauri::WebviewWindowBuilder::new(&app, "main", Default::default()).build().unwrap();
     (app, webview)
@@ -285,6 +285,20 @@ fn a_tunnel_left_running_starts_again_on_the_next_launch() {
     {
         let (_app, webview) = app(launch());
         assert_eq!(invoke(&webview, "get_tunnel", json!({})).unwrap()["status"], json!({"state": "stopped"}));
+        invoke(&webview, "start_tunnel", json!({"request": {"provider": "custom"}})).unwrap();
+    }
+    {
+        // The port is taken at launch, so the tunnel cannot start yet; it does once the listener is up.
+        let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let (_app, webview) = app(Launch { listen: Some(taken.local_addr().unwrap()), ..launch() });
+        let waiting = invoke(&webview, "get_tunnel", json!({})).unwrap();
+        assert!(
+            waiting["status"]["message"].as_str().unwrap_or_default().contains("listener is not running"),
+            "{waiting}"
+        );
+        invoke(&webview, "set_port", json!({"port": free_port()})).unwrap();
+        let online = tunnel_until(&webview, "online");
+        assert_eq!(online["webhook_url"], "https://hooks.example.com/audio-webhook");
     }
 
     // Left running, but cloudflared is gone since: the card says so instead of silently staying off.

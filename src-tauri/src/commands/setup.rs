@@ -75,7 +75,9 @@ pub async fn set_auth_mode(state: State<'_, Desktop>, mode: AuthMode) -> IpcResu
 #[tauri::command]
 pub async fn set_port(state: State<'_, Desktop>, port: u16) -> IpcResult<SetupInfo> {
     let listen = SocketAddr::new(state.listen().ip(), port);
+    let before = state.listening_on();
     let status = state.change(|saved| saved.listen = Some(listen)).await?;
+    super::tunnel::follow_listener(&state, before).await;
     if let ListenerStatus::Failed { message, code, .. } = status {
         return Err(IpcError::new(&code, message));
     }

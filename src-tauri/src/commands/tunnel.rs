@@ -198,6 +198,22 @@ pub async fn restore(state: &Desktop) {
     }
 }
 
+/// After the listener moved from `before`: a running tunnel follows it to
+/// the new port; one left running but not started (the port was taken at
+/// launch) starts now.
+pub async fn follow_listener(state: &Desktop, before: Option<std::net::SocketAddr>) {
+    let Some(now) = state.listening_on() else { return };
+    if before == Some(now) {
+        return;
+    }
+    if state.tunnels().provider().await.is_none() {
+        restore(state).await;
+    } else if let Err(e) = state.tunnels().retarget(now).await {
+        tracing::warn!(target: "earshot::desktop", "tunnel: {e}");
+        state.tunnels().fail(tunnel_error(e).message).await;
+    }
+}
+
 /// Stops the tunnel; a cloudflared process is killed and waited for.
 #[tauri::command]
 pub async fn stop_tunnel(state: State<'_, Desktop>) -> IpcResult<TunnelInfo> {
