@@ -61,7 +61,7 @@ export function initialForm(info: TunnelInfo): TunnelForm {
 export function buildRequest(form: TunnelForm, info: TunnelInfo | null): { request: TunnelRequest } | { problem: string } {
   switch (form.choice) {
     case "cloudflared":
-      if (info && !info.cloudflared) return { problem: "cloudflared is not installed: install it (see below), then start again." };
+      if (info && !info.cloudflared) return { problem: "cloudflared is not installed: install it (see above), then start again." };
       return { request: { provider: "cloudflared" } };
     case "ngrok": {
       const token = form.token.trim();
