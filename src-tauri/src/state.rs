@@ -106,7 +106,9 @@ impl Desktop {
         Ok(Desktop {
             service: Service::new(&store)?,
             env_ngrok_token: launch.ngrok_authtoken,
-            cloudflared_path: launch.cloudflared_path.unwrap_or_else(cloudflared_search_path),
+            cloudflared_path: launch
+                .cloudflared_path
+                .unwrap_or_else(|| cloudflared_search_path(std::env::var_os("PATH").unwrap_or_default())),
             data_dir: launch.data_dir,
             store,
             settings: Mutex::new(effective),
@@ -179,9 +181,10 @@ impl Desktop {
         Ok(saved.save(&self.data_dir)?)
     }
 
-    /// The ngrok authtoken: saved in the app, else `NGROK_AUTHTOKEN`.
-    pub fn ngrok_token(&self) -> Option<String> {
-        self.tunnel_settings().ngrok_authtoken.or_else(|| self.env_ngrok_token.clone())
+    /// The ngrok authtoken: the one saved in the app (`saved`, from [`Desktop::tunnel_settings`]),
+    /// else `NGROK_AUTHTOKEN`.
+    pub fn ngrok_token(&self, saved: &SavedSettings) -> Option<String> {
+        saved.ngrok_authtoken.clone().or_else(|| self.env_ngrok_token.clone())
     }
 
     /// cloudflared, from `EARSHOT_CLOUDFLARED_PATH` or `PATH` and the usual install dirs.
@@ -252,9 +255,8 @@ impl Desktop {
 
 /// `PATH`, then where package managers put cloudflared. An app started from
 /// the desktop (Finder, a launcher) often gets a shorter `PATH` than a shell.
-fn cloudflared_search_path() -> OsString {
-    let mut dirs: Vec<PathBuf> =
-        std::env::var_os("PATH").map(|p| std::env::split_paths(&p).collect()).unwrap_or_default();
+fn cloudflared_search_path(path: OsString) -> OsString {
+    let mut dirs: Vec<PathBuf> = std::env::split_paths(&path).collect();
     for extra in ["/opt/homebrew/bin", "/usr/local/bin", "/usr/bin"] {
         let extra = PathBuf::from(extra);
         if !dirs.contains(&extra) {
@@ -262,4 +264,17 @@ fn cloudflared_search_path() -> OsString {
         }
     }
     std::env::join_paths(dirs).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cloudflared_is_also_looked_for_where_package_managers_put_it() {
+        let searched = cloudflared_search_path(OsString::from("/home/me/bin:/usr/local/bin"));
+        let dirs: Vec<PathBuf> = std::env::split_paths(&searched).collect();
+        let expected = ["/home/me/bin", "/usr/local/bin", "/opt/homebrew/bin", "/usr/bin"].map(PathBuf::from);
+        assert_eq!(dirs, expected, "PATH first, then the usual dirs, each once");
+    }
 }

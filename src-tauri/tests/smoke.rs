@@ -3,7 +3,6 @@
 //! no window system.
 
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use earshot_core::intake::IntakeConfig;
@@ -12,6 +11,7 @@ use earshot_core::settings::{AuthConfig, Secret};
 use earshot_core::store::Store;
 
 use earshot_desktop::state::Launch;
+use earshot_tests::{alive, fake_cloudflared};
 use serde_json::{Value, json};
 use tauri::ipc::{CallbackFn, InvokeBody};
 use tauri::test::{INVOKE_KEY, get_ipc_response, mock_builder, mock_context, noop_assets};
@@ -90,28 +90,6 @@ fn local_port(webview: &Webview) -> u16 {
 
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-/// Whether `pid` is a running process (not gone, not a zombie).
-fn alive(pid: u64) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .is_ok_and(|stat| !matches!(stat.rsplit(')').next().unwrap_or("").trim_start().chars().next(), Some('Z' | 'X')))
-}
-
-/// A directory holding a stand-in `cloudflared` (crates/tunnel/tests/fixtures/cloudflared.py)
-/// that appends "PID NS ARGS" to `starts` each time it starts.
-fn fake_cloudflared(dir: &Path) -> PathBuf {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../crates/tunnel/tests/fixtures/cloudflared.py");
-    let bin = dir.join("bin");
-    std::fs::create_dir_all(&bin).unwrap();
-    let wrapper = format!(
-        "#!/bin/sh\nexport FAKE_CF_STARTS='{}'\nexec python3 '{}' \"$@\"\n",
-        dir.join("starts").display(),
-        script.display()
-    );
-    std::fs::write(bin.join("cloudflared"), wrapper).unwrap();
-    std::fs::set_permissions(bin.join("cloudflared"), std::fs::Permissions::from_mode(0o755)).unwrap();
-    bin
 }
 
 #[test]

@@ -189,3 +189,28 @@ impl Drop for Tmpfs {
         let _ = Command::new("umount").arg("-l").arg(&self.0).status();
     }
 }
+
+/// A `bin` directory in `dir` holding a stand-in `cloudflared`
+/// (crates/tunnel/tests/fixtures/cloudflared.py) that appends
+/// "PID NS ARGS" to `dir/starts` each time it starts.
+pub fn fake_cloudflared(dir: &Path) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../crates/tunnel/tests/fixtures/cloudflared.py");
+    let python = if Path::new("/usr/bin/python3").exists() { "/usr/bin/python3" } else { "python3" };
+    let bin = dir.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let wrapper = format!(
+        "#!/bin/sh\nexport FAKE_CF_STARTS='{}'\nexec {python} '{}' \"$@\"\n",
+        dir.join("starts").display(),
+        script.display()
+    );
+    std::fs::write(bin.join("cloudflared"), wrapper).unwrap();
+    std::fs::set_permissions(bin.join("cloudflared"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    bin
+}
+
+/// Whether `pid` is a running process (not gone, not a zombie).
+pub fn alive(pid: u64) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .is_ok_and(|stat| !matches!(stat.rsplit(')').next().unwrap_or("").trim_start().chars().next(), Some('Z' | 'X')))
+}

@@ -15,7 +15,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use earshot_tests::{Tmpfs, earshot_bin, read_wav_i16, run, run_ok};
+use earshot_tests::{Tmpfs, alive, earshot_bin, fake_cloudflared, read_wav_i16, run, run_ok};
 use serde_json::{Value, json};
 
 const SECRET: &str = "desktop end-to-end secret";
@@ -372,24 +372,6 @@ fn a_full_disk_shows_the_banner_until_a_recording_is_stored_again() {
     driver.wait_until("the stored call", Duration::from_secs(10), |d| {
         d.text_of("[data-testid=call-count]").filter(|t| t == "1 call")
     });
-}
-
-/// A directory holding a stand-in `cloudflared` (crates/tunnel/tests/fixtures/cloudflared.py).
-fn fake_cloudflared(dir: &Path) -> PathBuf {
-    use std::os::unix::fs::PermissionsExt;
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../crates/tunnel/tests/fixtures/cloudflared.py");
-    let bin = dir.join("bin");
-    std::fs::create_dir_all(&bin).unwrap();
-    std::fs::write(bin.join("cloudflared"), format!("#!/bin/sh\nexec python3 '{}' \"$@\"\n", script.display()))
-        .unwrap();
-    std::fs::set_permissions(bin.join("cloudflared"), std::fs::Permissions::from_mode(0o755)).unwrap();
-    bin
-}
-
-/// Whether `pid` is a running process (not gone, not a zombie).
-fn alive(pid: u64) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .is_ok_and(|stat| !matches!(stat.rsplit(')').next().unwrap_or("").trim_start().chars().next(), Some('Z' | 'X')))
 }
 
 fn base64_decode(text: &str) -> Vec<u8> {

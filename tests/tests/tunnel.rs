@@ -6,13 +6,12 @@
 #![cfg(unix)]
 
 use std::io::{BufRead, BufReader};
-use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::{Child, Stdio};
 use std::sync::mpsc::{Receiver, channel};
 use std::time::{Duration, Instant};
 
-use earshot_tests::{earshot, run};
+use earshot_tests::{alive, earshot, fake_cloudflared, run};
 
 const SECRET: &str = "tunnel test secret";
 
@@ -83,33 +82,15 @@ impl Drop for Serve {
     }
 }
 
-/// A directory with a stand-in `cloudflared` (crates/tunnel/tests/fixtures/cloudflared.py).
-fn fake_cloudflared(dir: &Path) -> String {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../crates/tunnel/tests/fixtures/cloudflared.py");
-    let python = if Path::new("/usr/bin/python3").exists() { "/usr/bin/python3" } else { "python3" };
-    let bin = dir.join("bin");
-    std::fs::create_dir_all(&bin).unwrap();
-    let wrapper = format!(
-        "#!/bin/sh\nexport FAKE_CF_STARTS='{}'\nexec {python} '{}' \"$@\"\n",
-        dir.join("starts").display(),
-        script.display()
-    );
-    std::fs::write(bin.join("cloudflared"), wrapper).unwrap();
-    std::fs::set_permissions(bin.join("cloudflared"), std::fs::Permissions::from_mode(0o755)).unwrap();
-    let path = std::env::var("PATH").unwrap_or_default();
-    format!("{}:{path}", bin.display())
-}
-
-/// Whether `pid` is a running process (not gone, not a zombie).
-fn alive(pid: u32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .is_ok_and(|stat| !matches!(stat.rsplit(')').next().unwrap_or("").trim_start().chars().next(), Some('Z' | 'X')))
+/// `PATH` with `bin` first.
+fn path_with(bin: &Path) -> String {
+    format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default())
 }
 
 #[test]
 fn serve_with_cloudflared_prints_the_webhook_url_and_leaves_nothing_behind() {
     let dir = tempfile::tempdir().unwrap();
-    let path = fake_cloudflared(dir.path());
+    let path = path_with(&fake_cloudflared(dir.path()));
     let data = dir.path().join("data");
     let mut serve = Serve::start(
         &data,
@@ -124,10 +105,10 @@ fn serve_with_cloudflared_prints_the_webhook_url_and_leaves_nothing_behind() {
     let pid: u32 = fields.next().unwrap().parse().unwrap();
     let port = listening.rsplit(':').next().unwrap();
     assert!(starts.contains(&format!("tunnel --url http://127.0.0.1:{port} --metrics 127.0.0.1:")), "{starts}");
-    assert!(alive(pid));
+    assert!(alive(pid.into()));
     serve.terminate();
     assert_eq!(serve.lines.iter().last().as_deref(), Some("tunnel: stopped"));
-    assert!(!alive(pid), "cloudflared {pid} outlived earshot serve");
+    assert!(!alive(pid.into()), "cloudflared {pid} outlived earshot serve");
 }
 
 #[test]
@@ -199,18 +180,18 @@ fn selftest_through_a_custom_url_names_each_failing_hop() {
 #[test]
 fn cloudflared_does_not_outlive_a_killed_earshot() {
     let dir = tempfile::tempdir().unwrap();
-    let path = fake_cloudflared(dir.path());
+    let path = path_with(&fake_cloudflared(dir.path()));
     let data = dir.path().join("data");
     let mut serve = Serve::start(&data, &["--listen", "127.0.0.1:0", "--tunnel", "cloudflared"], &[("PATH", &path)]);
     serve.expect("public webhook URL: ");
     let starts = std::fs::read_to_string(dir.path().join("starts")).unwrap();
     let pid: u32 = starts.split_whitespace().next().unwrap().parse().unwrap();
-    assert!(alive(pid));
+    assert!(alive(pid.into()));
     // SIGKILL: no handler runs, so only the kernel's parent-death signal can stop cloudflared.
     serve.child.kill().unwrap();
     serve.child.wait().unwrap();
     let deadline = Instant::now() + Duration::from_secs(10);
-    while alive(pid) {
+    while alive(pid.into()) {
         assert!(Instant::now() < deadline, "cloudflared {pid} outlived a SIGKILLed earshot serve");
         std::thread::sleep(Duration::from_millis(20));
     }

@@ -94,6 +94,7 @@ pub async fn info(state: &Desktop) -> TunnelInfo {
     let saved = state.tunnel_settings();
     let (revision, status) = state.tunnels().numbered_status();
     let webhook_url = status.url().map(|base| earshot_tunnel::webhook_url(base, DEFAULT_WEBHOOK_PATH));
+    let ngrok_token_set = state.ngrok_token(&saved).is_some();
     let cloudflared = match state.cloudflared() {
         Ok(Provider::Cloudflared { program }) => Some(program.display().to_string()),
         _ => None,
@@ -106,7 +107,7 @@ pub async fn info(state: &Desktop) -> TunnelInfo {
         webhook_url,
         custom_url: saved.tunnel_url,
         ngrok_domain: saved.ngrok_domain,
-        ngrok_token_set: state.ngrok_token().is_some(),
+        ngrok_token_set,
         cloudflared,
         pid: state.tunnels().pid().await,
     }
@@ -145,13 +146,13 @@ pub async fn start_tunnel(state: State<'_, Desktop>, request: TunnelRequest) -> 
 
 async fn start(state: &Desktop, request: TunnelRequest) -> IpcResult<()> {
     let saved = state.tunnel_settings();
-    let url = given(request.url).or(saved.tunnel_url);
+    let url = given(request.url).or_else(|| saved.tunnel_url.clone());
     let token = given(request.ngrok_token);
     let domain = given(request.ngrok_domain);
     let provider = match request.provider {
         TunnelChoice::Cloudflared => state.cloudflared(),
         TunnelChoice::Ngrok => {
-            Provider::ngrok(token.clone().or_else(|| state.ngrok_token()).as_deref(), domain.as_deref())
+            Provider::ngrok(token.clone().or_else(|| state.ngrok_token(&saved)).as_deref(), domain.as_deref())
         }
         TunnelChoice::Custom => match &url {
             Some(url) => Provider::custom(url),

@@ -138,16 +138,17 @@ export class TunnelState {
     }
   }
 
-  private async run(work: () => Promise<TunnelInfo>) {
-    this.busy = true;
+  /** Runs one action with `flag` raised, clearing the last error and report first. */
+  private async attempt(flag: "busy" | "testing", work: () => Promise<void>) {
+    this[flag] = true;
     this.error = "";
     this.report = null;
     try {
-      this.accept(await work());
+      await work();
     } catch (e) {
       this.error = errorMessage(e);
     } finally {
-      this.busy = false;
+      this[flag] = false;
     }
   }
 
@@ -158,25 +159,18 @@ export class TunnelState {
       this.error = built.problem;
       return Promise.resolve();
     }
-    return this.run(() => api.startTunnel(built.request));
+    return this.attempt("busy", async () => this.accept(await api.startTunnel(built.request)));
   }
 
   stop() {
-    return this.run(() => api.stopTunnel());
+    return this.attempt("busy", async () => this.accept(await api.stopTunnel()));
   }
 
   /** Sends a signed test call through the public URL and keeps the hop-by-hop report. */
-  async selfTest() {
-    this.testing = true;
-    this.error = "";
-    this.report = null;
-    try {
+  selfTest() {
+    return this.attempt("testing", async () => {
       this.report = await api.tunnelSelfTest();
-    } catch (e) {
-      this.error = errorMessage(e);
-    } finally {
-      this.testing = false;
-    }
+    });
   }
 }
 
