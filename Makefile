@@ -1,5 +1,5 @@
 # The two commands: `make run` and `make test`. Both install what is missing first.
-.PHONY: setup ui build run test lint ui-test bench
+.PHONY: setup ui build run test lint ui-test bench fuzz screenshots
 
 setup:
 	@bash scripts/setup.sh
@@ -23,9 +23,22 @@ lint: ui
 	cargo clippy --workspace --all-targets -- -D warnings
 	RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --document-private-items --quiet
 
+# EARSHOT_STRICT: a test that cannot run its real part (no root for a tmpfs,
+# no sound server) fails instead of skipping.
 test: lint ui-test
 	cargo build --workspace --bins
-	bash scripts/with-audio.sh bash scripts/with-display.sh cargo test --workspace
+	EARSHOT_STRICT=1 bash scripts/with-audio.sh bash scripts/with-display.sh cargo test --workspace
+
+# Refreshes the README's pictures (docs/*.png) from the desktop end-to-end
+# test; `make test` writes its screenshots to the target dir only.
+screenshots: build
+	EARSHOT_SCREENSHOTS="$(CURDIR)/docs" bash scripts/with-audio.sh bash scripts/with-display.sh \
+		cargo test -p earshot-tests --test desktop
+
+# Fuzzes every target for SECONDS (default 60) each, or one: make fuzz TARGET=jwt SECONDS=600.
+# The corpus starts from the committed seeds; fuzz/corpus and fuzz/artifacts are not tracked.
+fuzz:
+	@SECONDS_PER_TARGET=$(or $(SECONDS),60) bash scripts/fuzz.sh $(TARGET)
 
 bench: build
 	cargo bench -p earshot-tests --bench intake

@@ -8,9 +8,9 @@ use std::sync::OnceLock;
 use axum::Router;
 use axum::body::Body;
 use axum::http::Request;
-use earshot_core::intake::{self, Intake, IntakeConfig};
-use earshot_core::settings::AuthConfig;
-use earshot_core::store::Store;
+use earshot_core::{Intake, IntakeConfig};
+use earshot_core::AuthConfig;
+use earshot_core::Store;
 use libfuzzer_sys::fuzz_target;
 use tower::ServiceExt;
 
@@ -37,7 +37,9 @@ fn harness() -> &'static Harness {
         let store = Store::open(dir.path()).expect("store");
         let router = runtime.block_on(async {
             let config = IntakeConfig { auth: AuthConfig::off(), max_body: 1024 * 1024 };
-            intake::router(Intake::new(config, store.writer().expect("writer"), intake::system_clock()))
+            earshot_core::router(
+                Intake::new(config, &store, earshot_core::system_clock(), earshot_core::Limits::default()).expect("intake"),
+            )
         });
         Harness { runtime, router, _dir: dir }
     })

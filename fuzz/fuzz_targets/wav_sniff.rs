@@ -1,7 +1,7 @@
 //! RIFF/WAV sniffing and decoding on arbitrary audio bytes and content types.
 #![no_main]
 
-use earshot_core::audio;
+use earshot_audio as audio;
 use libfuzzer_sys::fuzz_target;
 
 const CONTENT_TYPES: [Option<&str>; 5] =
@@ -9,8 +9,8 @@ const CONTENT_TYPES: [Option<&str>; 5] =
 
 fuzz_target!(|data: &[u8]| {
     let Some((&pick, bytes)) = data.split_first() else { return };
-    let _ = earshot_core::wav::looks_like_riff(bytes);
-    let _ = earshot_core::wav::parse(bytes);
+    let _ = earshot_audio::wav::looks_like_riff(bytes);
+    let _ = earshot_audio::wav::parse(bytes);
     let content_type = CONTENT_TYPES[usize::from(pick) % CONTENT_TYPES.len()];
     if let Ok(info) = audio::describe(bytes, content_type) {
         // Whatever was accepted must decode without panicking.

@@ -3,22 +3,20 @@
 //! when the committed file drifts; `EARSHOT_WRITE_BINDINGS=1 cargo test -p
 //! earshot-desktop bindings` rewrites it.
 
-use earshot_core::audio::{Container, Encoding};
-use earshot_core::events::Event;
+use earshot_audio::{Container, Encoding, Peak};
 use earshot_core::export::Format;
-use earshot_core::model::{AuthSummary, RecordingSummary, RequestEntry, SessionSummary};
-use earshot_core::query::{Filter, Page, RecordingDetail, RequestDetail, VerdictFilter};
-use earshot_core::service::ListenerStatus;
-use earshot_core::settings::AuthMode;
-use earshot_core::waveform::Peak;
-use earshot_tunnel::selftest::Outcome;
+use earshot_core::{
+    AuthMode, AuthSummary, Event, Filter, ListenFault, ListenerStatus, Outcome, Page, RecordingDetail,
+    RecordingSummary, RequestDetail, RequestEntry, SessionSummary, TokenCheck, TunnelChoice, VerdictFilter,
+};
+use earshot_tunnel::selftest::Outcome as HopOutcome;
 use earshot_tunnel::{Hop, HopResult, LogLine, LogSource, SelfTestReport, Status};
 use ts_rs::{Config, TS};
 
 use crate::commands::export::ExportProgress;
 use crate::commands::playback::{PlayerAction, PlayerUpdate};
 use crate::commands::setup::SetupInfo;
-use crate::commands::tunnel::{TunnelChoice, TunnelInfo, TunnelRequest};
+use crate::commands::tunnel::{TunnelInfo, TunnelRequest};
 use crate::error::IpcError;
 
 /// The generated file's contents.
@@ -29,6 +27,8 @@ pub fn typescript() -> String {
         Container::decl(&cfg),
         Encoding::decl(&cfg),
         AuthMode::decl(&cfg),
+        TokenCheck::decl(&cfg),
+        Outcome::decl(&cfg),
         Format::decl(&cfg),
         AuthSummary::decl(&cfg),
         SessionSummary::decl(&cfg),
@@ -40,6 +40,7 @@ pub fn typescript() -> String {
         RecordingDetail::decl(&cfg),
         RequestDetail::decl(&cfg),
         Peak::decl(&cfg),
+        ListenFault::decl(&cfg),
         ListenerStatus::decl(&cfg),
         Event::decl(&cfg),
         ExportProgress::decl(&cfg),
@@ -54,7 +55,7 @@ pub fn typescript() -> String {
         LogSource::decl(&cfg),
         LogLine::decl(&cfg),
         Hop::decl(&cfg),
-        Outcome::decl(&cfg),
+        HopOutcome::decl(&cfg),
         HopResult::decl(&cfg),
         SelfTestReport::decl(&cfg),
     ];

@@ -20,8 +20,8 @@ pub const TUNNEL: &str = "earshot://tunnel";
 
 /// Starts the forwarding tasks.
 pub fn start<R: Runtime>(app: AppHandle<R>, desktop: &Desktop) {
-    let mut events = desktop.service().subscribe();
-    let mut status = desktop.service().status();
+    let mut events = desktop.store().subscribe();
+    let mut status = desktop.server().status();
     let mut tunnel = desktop.tunnels().subscribe();
     let changes = app.clone();
     let tunnels = app.clone();

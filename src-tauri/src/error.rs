@@ -20,9 +20,9 @@ impl IpcError {
     }
 }
 
-impl From<earshot_core::store::StoreError> for IpcError {
-    fn from(e: earshot_core::store::StoreError) -> IpcError {
-        use earshot_core::store::StoreError;
+impl From<earshot_core::StoreError> for IpcError {
+    fn from(e: earshot_core::StoreError) -> IpcError {
+        use earshot_core::StoreError;
         let code = match e {
             StoreError::NotFound { .. } => "not_found",
             StoreError::Ambiguous { .. } => "ambiguous",
@@ -41,8 +41,8 @@ impl From<earshot_core::export::ExportError> for IpcError {
     }
 }
 
-impl From<earshot_core::settings::SettingsError> for IpcError {
-    fn from(e: earshot_core::settings::SettingsError) -> IpcError {
+impl From<earshot_core::SettingsError> for IpcError {
+    fn from(e: earshot_core::SettingsError) -> IpcError {
         IpcError::new("settings", e.to_string())
     }
 }

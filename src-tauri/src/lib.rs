@@ -105,15 +105,7 @@ fn exit_on_signals<R: Runtime>(app: AppHandle<R>) {
 
 /// Starts the desktop app with settings from the environment.
 pub fn run() {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("EARSHOT_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        // Colour only on a terminal: logs captured to a file stay plain text.
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+    earshot_core::logging::init();
     let launch = match Launch::from_env() {
         Ok(launch) => launch,
         Err(e) => {

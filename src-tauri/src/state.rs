@@ -1,11 +1,12 @@
-//! What the app holds while it runs: the store, the listener service, the
+//! What the app holds while it runs: the store, the listener server, the
 //! tunnel, the settings in force and a small cache of waveform peaks.
 //!
-//! Settings resolve like `earshot serve`: environment (`EARSHOT_LISTEN`,
-//! `EARSHOT_SECRET`, `EARSHOT_AUTH`, `EARSHOT_MAX_BODY`) over `settings.json`
-//! over defaults. Changes made in the UI are saved to `settings.json`
-//! (mode 0600) and applied by restarting the listener. The ngrok authtoken
-//! comes from `settings.json`, else `NGROK_AUTHTOKEN`.
+//! Settings resolve with the core's one resolution, as `earshot serve` does:
+//! environment (`EARSHOT_*`) over `settings.json` over defaults. Changes
+//! made in the UI are saved to `settings.json` (mode 0600), win over the
+//! environment for the rest of the run, and are applied by restarting the
+//! listener. The ngrok authtoken comes from `settings.json`, else
+//! `NGROK_AUTHTOKEN`.
 
 use std::collections::HashMap;
 use std::ffi::OsString;
@@ -13,15 +14,14 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Mutex;
 
-use earshot_core::intake::IntakeConfig;
-use earshot_core::service::{ListenerStatus, Service};
-use earshot_core::settings::{self, AuthConfig, AuthMode, SavedSettings, Secret, SettingsError};
-use earshot_core::store::Store;
-use earshot_core::waveform::Peak;
+use earshot_audio::Peak;
+use earshot_core::{
+    AuthConfig, IntakeConfig, ListenerStatus, Overrides, Resolved, SavedSettings, Server, SettingsError, Store,
+};
 use earshot_playback::Player;
 use earshot_tunnel::{Provider, TunnelError, TunnelSlot};
 
-use crate::error::{IpcError, IpcResult};
+use crate::error::IpcResult;
 
 /// Waveforms kept in memory, by (recording row, width).
 const WAVEFORM_CACHE: usize = 64;
@@ -31,14 +31,8 @@ const WAVEFORM_CACHE: usize = 64;
 pub struct Launch {
     /// Data dir (`EARSHOT_DATA_DIR`, else the OS data dir).
     pub data_dir: PathBuf,
-    /// `EARSHOT_LISTEN`.
-    pub listen: Option<SocketAddr>,
-    /// `EARSHOT_SECRET`.
-    pub secret: Option<String>,
-    /// `EARSHOT_AUTH`.
-    pub auth: Option<AuthMode>,
-    /// `EARSHOT_MAX_BODY`.
-    pub max_body: Option<usize>,
+    /// `EARSHOT_LISTEN`, `EARSHOT_SECRET`, `EARSHOT_AUTH`, `EARSHOT_MAX_BODY` and the limits.
+    pub overrides: Overrides,
     /// `NGROK_AUTHTOKEN`.
     pub ngrok_authtoken: Option<String>,
     /// `EARSHOT_CLOUDFLARED_PATH`: where to look for `cloudflared` (`PATH` syntax)
@@ -49,40 +43,22 @@ pub struct Launch {
 impl Launch {
     /// Reads the `EARSHOT_*` variables, naming any that cannot be used.
     pub fn from_env() -> Result<Launch, SettingsError> {
-        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-        let bad = |name: &str, value: &str| SettingsError::File {
-            path: PathBuf::from(name),
-            message: format!("cannot use {value:?}"),
-        };
         Ok(Launch {
-            data_dir: settings::data_dir(var("EARSHOT_DATA_DIR").map(PathBuf::from))?,
-            listen: var("EARSHOT_LISTEN").map(|v| v.parse().map_err(|_| bad("EARSHOT_LISTEN", &v))).transpose()?,
-            secret: var("EARSHOT_SECRET"),
-            auth: var("EARSHOT_AUTH").map(|v| v.parse()).transpose()?,
-            max_body: var("EARSHOT_MAX_BODY")
-                .map(|v| v.parse().map_err(|_| bad("EARSHOT_MAX_BODY", &v)))
-                .transpose()?,
-            ngrok_authtoken: var("NGROK_AUTHTOKEN"),
+            data_dir: earshot_core::data_dir(None)?,
+            overrides: Overrides::from_env()?,
+            ngrok_authtoken: std::env::var("NGROK_AUTHTOKEN").ok().filter(|v| !v.is_empty()),
             cloudflared_path: std::env::var_os("EARSHOT_CLOUDFLARED_PATH").filter(|v| !v.is_empty()),
         })
     }
-}
-
-/// The settings in force.
-#[derive(Debug, Clone)]
-struct Effective {
-    listen: SocketAddr,
-    secret: Option<String>,
-    auth: Option<AuthMode>,
-    max_body: usize,
 }
 
 /// The app's state, managed by Tauri.
 pub struct Desktop {
     data_dir: PathBuf,
     store: Store,
-    service: Service,
-    settings: Mutex<Effective>,
+    server: Server,
+    /// What the environment set, minus what the user has since changed in the app.
+    overrides: Mutex<Overrides>,
     waveforms: Mutex<HashMap<(i64, usize), Vec<Peak>>>,
     player: Mutex<Option<Player>>,
     tunnels: TunnelSlot,
@@ -91,27 +67,19 @@ pub struct Desktop {
 }
 
 impl Desktop {
-    /// Opens the store and resolves settings; the listener starts with [`Desktop::start_listener`].
-    pub fn open(launch: Launch) -> Result<Desktop, IpcError> {
+    /// Opens the store and checks the settings file; the listener starts with [`Desktop::start_listener`].
+    pub fn open(launch: Launch) -> IpcResult<Desktop> {
         let store = Store::open(&launch.data_dir)?;
-        let saved = SavedSettings::load(&launch.data_dir)?;
-        let default_listen: SocketAddr =
-            settings::DEFAULT_LISTEN.parse().map_err(|_| IpcError::new("settings", "bad default"))?;
-        let effective = Effective {
-            listen: launch.listen.or(saved.listen).unwrap_or(default_listen),
-            secret: launch.secret.or(saved.secret),
-            auth: launch.auth.or(saved.auth),
-            max_body: launch.max_body.or(saved.max_body).unwrap_or(settings::DEFAULT_MAX_BODY),
-        };
+        SavedSettings::load(&launch.data_dir)?;
         Ok(Desktop {
-            service: Service::new(&store)?,
+            server: Server::new(store.clone()),
             env_ngrok_token: launch.ngrok_authtoken,
             cloudflared_path: launch
                 .cloudflared_path
                 .unwrap_or_else(|| cloudflared_search_path(std::env::var_os("PATH").unwrap_or_default())),
             data_dir: launch.data_dir,
             store,
-            settings: Mutex::new(effective),
+            overrides: Mutex::new(launch.overrides),
             waveforms: Mutex::new(HashMap::new()),
             player: Mutex::new(None),
             tunnels: TunnelSlot::default(),
@@ -123,9 +91,9 @@ impl Desktop {
         self.store.clone()
     }
 
-    /// The listener service.
-    pub fn service(&self) -> &Service {
-        &self.service
+    /// The listener server.
+    pub fn server(&self) -> &Server {
+        &self.server
     }
 
     /// The data dir.
@@ -133,24 +101,35 @@ impl Desktop {
         &self.data_dir
     }
 
-    fn effective(&self) -> Effective {
-        self.settings.lock().expect("settings lock").clone()
+    fn overrides(&self) -> Overrides {
+        self.overrides.lock().expect("overrides lock").clone()
+    }
+
+    fn saved(&self) -> SavedSettings {
+        SavedSettings::load(&self.data_dir).unwrap_or_else(|e| {
+            tracing::warn!(target: "earshot::desktop", "settings: {e}");
+            SavedSettings::default()
+        })
+    }
+
+    /// The settings in force now.
+    pub fn resolved(&self) -> Result<Resolved, SettingsError> {
+        Resolved::resolve(Overrides::default(), self.overrides(), &self.saved())
     }
 
     /// The auth configuration the listener would use now.
     pub fn auth(&self) -> Result<AuthConfig, SettingsError> {
-        let e = self.effective();
-        AuthConfig::new(e.auth, e.secret.map(Secret::new).transpose()?)
+        self.resolved().map(|r| r.auth)
     }
 
     /// Whether a secret is set (it is never sent back to the UI).
     pub fn secret_set(&self) -> bool {
-        self.effective().secret.is_some()
+        self.overrides().secret.is_some() || self.saved().secret.is_some()
     }
 
     /// The configured listen address.
     pub fn listen(&self) -> SocketAddr {
-        self.effective().listen
+        Resolved::listen(&self.overrides(), &self.saved())
     }
 
     /// The tunnel.
@@ -160,7 +139,7 @@ impl Desktop {
 
     /// The address the listener is bound to, when it runs.
     pub fn listening_on(&self) -> Option<SocketAddr> {
-        match &*self.service.status().borrow() {
+        match &*self.server.status().borrow() {
             ListenerStatus::Running { address, .. } => address.parse().ok(),
             _ => None,
         }
@@ -168,10 +147,7 @@ impl Desktop {
 
     /// The saved tunnel choice, custom URL and ngrok domain (and token: never send it to the UI).
     pub fn tunnel_settings(&self) -> SavedSettings {
-        SavedSettings::load(&self.data_dir).unwrap_or_else(|e| {
-            tracing::warn!(target: "earshot::desktop", "settings: {e}");
-            SavedSettings::default()
-        })
+        self.saved()
     }
 
     /// Saves a tunnel setting; unlike [`Desktop::change`], the listener keeps running.
@@ -195,40 +171,35 @@ impl Desktop {
     /// Stops the tunnel (waiting for its process to exit) and the listener; called as the app exits.
     pub async fn shutdown(&self) {
         self.tunnels.stop().await;
-        self.service.stop().await;
+        self.server.stop().await;
     }
 
     /// (Re)starts the listener with the settings in force.
     pub async fn start_listener(&self) -> ListenerStatus {
-        let e = self.effective();
-        match self.auth() {
-            Ok(auth) => self.service.start(e.listen, IntakeConfig { auth, max_body: e.max_body }).await,
-            Err(err) => {
-                self.service.stop().await;
-                ListenerStatus::Failed {
-                    address: e.listen.to_string(),
-                    code: "settings".into(),
-                    message: err.to_string(),
-                }
-            }
+        match self.resolved() {
+            Ok(r) => self.server.start(r.listen, IntakeConfig { auth: r.auth, max_body: r.max_body }, r.limits).await,
+            Err(err) => self.server.fail(self.listen(), err.to_string()).await,
         }
     }
 
     /// Applies a change, saves it to `settings.json`, and restarts the listener.
+    /// What the user just set wins over the environment for the rest of this run.
     pub async fn change(&self, apply: impl FnOnce(&mut SavedSettings)) -> IpcResult<ListenerStatus> {
-        let mut saved = SavedSettings::load(&self.data_dir)?;
+        let before = SavedSettings::load(&self.data_dir)?;
+        let mut saved = before.clone();
         apply(&mut saved);
         saved.save(&self.data_dir)?;
         {
-            let mut e = self.settings.lock().expect("settings lock");
-            // What the user just set wins over launch overrides for the rest of this run.
-            if let Some(listen) = saved.listen {
-                e.listen = listen;
+            let mut overrides = self.overrides.lock().expect("overrides lock");
+            if saved.listen != before.listen {
+                overrides.listen = None;
             }
-            if saved.secret.is_some() {
-                e.secret = saved.secret.clone();
+            if saved.secret != before.secret {
+                overrides.secret = None;
             }
-            e.auth = saved.auth.or(e.auth);
+            if saved.auth != before.auth {
+                overrides.auth = None;
+            }
         }
         Ok(self.start_listener().await)
     }

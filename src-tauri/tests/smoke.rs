@@ -5,11 +5,12 @@
 use std::os::unix::fs::PermissionsExt;
 use std::time::{Duration, Instant};
 
-use earshot_core::intake::IntakeConfig;
-use earshot_core::service::{ListenerStatus, Service};
-use earshot_core::settings::{AuthConfig, Secret};
-use earshot_core::store::Store;
+use earshot_core::IntakeConfig;
+use earshot_core::Store;
+use earshot_core::{AuthConfig, Secret};
+use earshot_core::{Limits, ListenerStatus, Server};
 
+use earshot_core::Overrides;
 use earshot_desktop::state::Launch;
 use earshot_tests::{alive, fake_cloudflared};
 use serde_json::{Value, json};
@@ -35,7 +36,8 @@ type Webview = tauri::WebviewWindow<tauri::test::MockRuntime>;
 
 /// The app on the mock runtime, listening on a free loopback port unless `launch` names one.
 fn app(launch: Launch) -> (App, Webview) {
-    let launch = Launch { listen: launch.listen.or(Some("127.0.0.1:0".parse().unwrap())), ..launch };
+    let listen = launch.overrides.listen.or(Some("127.0.0.1:0".parse().unwrap()));
+    let launch = Launch { overrides: Overrides { listen, ..launch.overrides.clone() }, ..launch };
     let app = earshot_desktop::build(mock_builder(), launch).unwrap().build(mock_context(noop_assets())).unwrap();
     let webview = tauri::WebviewWindowBuilder::new(&app, "main", Default::default()).build().unwrap();
     (app, webview)
@@ -95,8 +97,11 @@ fn free_port() -> u16 {
 #[test]
 fn self_test_through_a_custom_url_passes_and_names_the_failing_hop() {
     let dir = tempfile::TempDir::new().unwrap();
-    let launch =
-        Launch { data_dir: dir.path().to_path_buf(), secret: Some("tunnel secret".into()), ..Launch::default() };
+    let launch = Launch {
+        data_dir: dir.path().to_path_buf(),
+        overrides: Overrides { secret: Some("tunnel secret".into()), ..Overrides::default() },
+        ..Launch::default()
+    };
     let (_app, webview) = app(launch);
 
     let idle = invoke(&webview, "get_tunnel", json!({})).unwrap();
@@ -128,10 +133,10 @@ fn self_test_through_a_custom_url_passes_and_names_the_failing_hop() {
     // Another Earshot, with another secret, behind the "tunnel": the token is refused.
     let other_dir = tempfile::TempDir::new().unwrap();
     let other_store = Store::open(other_dir.path()).unwrap();
-    let other = Service::new(&other_store).unwrap();
+    let other = Server::new(other_store);
     let auth = AuthConfig::new(None, Some(Secret::new("another secret").unwrap())).unwrap();
     let config = IntakeConfig { auth, max_body: 1 << 20 };
-    let status = tauri::async_runtime::block_on(other.start("127.0.0.1:0".parse().unwrap(), config));
+    let status = tauri::async_runtime::block_on(other.start("127.0.0.1:0".parse().unwrap(), config, Limits::default()));
     let ListenerStatus::Running { address, .. } = status else { panic!("{status:?}") };
     invoke(&webview, "start_tunnel", json!({"request": {"provider": "custom", "url": format!("http://{address}")}}))
         .unwrap();
@@ -268,7 +273,10 @@ fn a_tunnel_left_running_starts_again_on_the_next_launch() {
     {
         // The port is taken at launch, so the tunnel cannot start yet; it does once the listener is up.
         let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let (_app, webview) = app(Launch { listen: Some(taken.local_addr().unwrap()), ..launch() });
+        let (_app, webview) = app(Launch {
+            overrides: Overrides { listen: Some(taken.local_addr().unwrap()), ..Overrides::default() },
+            ..launch()
+        });
         let waiting = invoke(&webview, "get_tunnel", json!({})).unwrap();
         assert!(
             waiting["status"]["message"].as_str().unwrap_or_default().contains("listener is not running"),

@@ -13,10 +13,10 @@ use axum::Router;
 use axum::extract::Request;
 use axum::response::{IntoResponse, Json};
 use chrono::Utc;
-use earshot_core::intake::{self, Intake, IntakeConfig};
+use earshot_core::Store;
 use earshot_core::sample::{self, CallIds, Packaging};
-use earshot_core::settings::{AuthConfig, AuthMode, Secret};
-use earshot_core::store::Store;
+use earshot_core::{AuthConfig, AuthMode, Secret};
+use earshot_core::{Intake, IntakeConfig};
 use futures_util::StreamExt;
 use serde_json::json;
 
@@ -82,7 +82,7 @@ fn durable_append(path: std::path::PathBuf) -> Router {
 async fn serve(router: Router) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let url = format!("http://{}/audio-webhook", listener.local_addr().expect("addr"));
-    tokio::spawn(intake::serve(listener, router, std::future::pending()));
+    tokio::spawn(earshot_core::serve_router(listener, router, earshot_core::Limits::default(), std::future::pending()));
     url
 }
 
@@ -141,9 +141,14 @@ async fn main() {
     let dir = tempfile::TempDir::new().expect("temp dir");
     let store = Store::open(dir.path()).expect("store");
     let auth = AuthConfig::new(Some(AuthMode::Enforce), Some(Secret::new(SECRET).expect("secret"))).expect("auth");
-    let earshot =
-        Intake::new(IntakeConfig { auth, max_body: 50 << 20 }, store.writer().expect("writer"), intake::system_clock());
-    let earshot_url = serve(intake::router(earshot)).await;
+    let earshot = Intake::new(
+        IntakeConfig { auth, max_body: 50 << 20 },
+        &store,
+        earshot_core::system_clock(),
+        earshot_core::Limits::default(),
+    )
+    .expect("intake");
+    let earshot_url = serve(earshot_core::router(earshot)).await;
     let discard_url = serve(Router::new().fallback(discard)).await;
     let append_url = serve(durable_append(dir.path().join("append.bin"))).await;
 

@@ -7,8 +7,8 @@
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use earshot_core::query::{Filter, VerdictFilter};
-use earshot_core::store::Store;
+use earshot_core::Store;
+use earshot_core::{Filter, VerdictFilter};
 use rusqlite::params;
 
 /// Recordings per call in the seeded data (a typical IVR call records a few utterances).
@@ -16,8 +16,8 @@ const PER_CALL: usize = 5;
 /// Audio bytes per seeded recording: small, because this measures listing, not storage.
 const AUDIO: usize = 2000;
 
-fn seed(store: &Store, recordings: usize) {
-    let mut conn = store.connect().expect("connect");
+fn seed(dir: &std::path::Path, recordings: usize) {
+    let mut conn = earshot_core::SqliteStore::open(dir).expect("store").connect().expect("connect");
     let tx = conn.transaction().expect("tx");
     {
         let mut rec = tx
@@ -137,9 +137,9 @@ fn main() {
     let large_dir = tempfile::TempDir::new().expect("temp");
     let small = Store::open(small_dir.path()).expect("store");
     let large = Store::open(large_dir.path()).expect("store");
-    seed(&small, 1_000);
+    seed(small_dir.path(), 1_000);
     let seeding = Instant::now();
-    seed(&large, 100_000);
+    seed(large_dir.path(), 100_000);
     println!(
         "seeded 100,000 recordings ({} per call, {AUDIO}-byte audio) in {:.1} s",
         PER_CALL,

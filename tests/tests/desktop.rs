@@ -15,7 +15,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use earshot_tests::{Tmpfs, alive, earshot_bin, fake_cloudflared, read_wav_i16, run, run_ok};
+use earshot_tests::{Tmpfs, alive, earshot_bin, fake_cloudflared, read_wav_i16, run, run_ok, skip};
 use serde_json::{Value, json};
 
 const SECRET: &str = "desktop end-to-end secret";
@@ -133,16 +133,22 @@ impl Driver {
         )
     }
 
-    /// Saves what the window shows to `docs/NAME` (the README's pictures).
+    /// Saves what the window shows as `NAME` in the target dir's `earshot-e2e/`
+    /// (never in the source tree: `make test` leaves `git status` clean), and
+    /// also in `$EARSHOT_SCREENSHOTS` when set (`make screenshots` points it
+    /// at `docs/` to refresh the README's pictures).
     fn screenshot(&self, name: &str) {
         // WebKit's snapshot can lag what the DOM already holds by a few frames.
         std::thread::sleep(Duration::from_secs(1));
         let shot = self.call("GET", "/screenshot", json!({}));
         let png = base64_decode(shot.as_str().expect("screenshot"));
         assert_eq!(&png[1..4], b"PNG");
-        let docs = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../docs");
-        std::fs::create_dir_all(&docs).unwrap();
-        std::fs::write(docs.join(name), png).unwrap();
+        let mut dirs = vec![screenshot_dir()];
+        dirs.extend(std::env::var_os("EARSHOT_SCREENSHOTS").map(PathBuf::from));
+        for dir in dirs {
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(dir.join(name), &png).unwrap();
+        }
     }
 
     fn click(&self, css: &str) {
@@ -160,10 +166,64 @@ impl Drop for Driver {
         if let Some(id) = &self.session {
             let _ = self.http.delete(format!("{}/session/{id}", self.base)).send();
         }
+        // Only what this test started: tauri-driver and the processes under it
+        // (WebKitWebDriver, the app), found before it dies and they are re-parented.
+        let started = descendants(self.child.id());
         let _ = self.child.kill();
         let _ = self.child.wait();
-        let _ = Command::new("pkill").args(["-f", "WebKitWebDriver"]).status();
+        for pid in started {
+            let _ = Command::new("kill").args(["-KILL", &pid.to_string()]).status();
+        }
     }
+}
+
+/// Where screenshots go: `earshot-e2e/` beside the test binaries in the target dir.
+fn screenshot_dir() -> PathBuf {
+    earshot_bin().with_file_name("earshot-e2e")
+}
+
+/// Every process below `root`, children before grandchildren, read from `/proc`.
+fn descendants(root: u32) -> Vec<u32> {
+    let parents: Vec<(u32, u32)> = std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|entry| {
+            let pid: u32 = entry.file_name().to_str()?.parse().ok()?;
+            let stat = std::fs::read_to_string(entry.path().join("stat")).ok()?;
+            // `pid (comm) state ppid …`; comm may hold spaces, so read after the last ')'.
+            let ppid = stat.rsplit_once(')')?.1.split_whitespace().nth(1)?.parse().ok()?;
+            Some((pid, ppid))
+        })
+        .collect();
+    let mut found = vec![root];
+    let mut next = 0;
+    while next < found.len() {
+        let parent = found[next];
+        found.extend(parents.iter().filter(|(_, ppid)| *ppid == parent).map(|(pid, _)| *pid));
+        next += 1;
+    }
+    found.remove(0);
+    found
+}
+
+#[test]
+fn the_driver_ends_only_its_own_processes() {
+    // A process that is not ours, named like the one the old cleanup killed by name.
+    let mut bystander = Command::new("bash").args(["-c", "exec -a WebKitWebDriver sleep 60"]).spawn().unwrap();
+    let mut ours = Command::new("sh").args(["-c", "sleep 60 & sleep 60 & wait"]).spawn().unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    let below = descendants(ours.id());
+    assert_eq!(below.len(), 2, "the two sleeps under our shell: {below:?}");
+    assert!(!below.contains(&bystander.id()));
+    let _ = ours.kill();
+    let _ = ours.wait();
+    for pid in below {
+        let _ = Command::new("kill").args(["-KILL", &pid.to_string()]).status();
+    }
+    assert!(bystander.try_wait().unwrap().is_none(), "a process this test did not start is left alone");
+    let _ = bystander.kill();
+    let _ = bystander.wait();
 }
 
 #[test]
@@ -191,15 +251,17 @@ fn a_call_appears_live_opens_and_exports_in_the_real_app() {
         let row = d.text_of(".sessions [role=option]")?;
         (row.contains("desktop-") && row.contains("2 rec") && row.contains("⚠ 1")).then_some(row)
     });
-    println!("call shown {} ms after the first send returned", sent.elapsed().as_millis());
-    assert!(live.contains("desktop-"), "{live}");
+    println!("call shown {} ms after the first send returned: {live}", sent.elapsed().as_millis());
 
     driver.click(".sessions [role=option]");
-    let count = driver.wait_until("two recordings", Duration::from_secs(10), |d| {
+    driver.wait_until("two recordings", Duration::from_secs(10), |d| {
         let n = d.script("return document.querySelectorAll('.recordings button.rec').length;", json!([]));
         (n == json!(2)).then_some(n)
     });
-    assert_eq!(count, json!(2));
+    let recordings: Value = serde_json::from_str(&run_ok(&data, &["recordings", "--json"])).unwrap();
+    let (first, second) = (&recordings[0], &recordings[1]);
+    let id = first["recording_id"].as_str().unwrap();
+    let next_id = second["recording_id"].as_str().unwrap();
     driver.click(".recordings button.rec");
     let heading = driver.wait_until("the recording detail", Duration::from_secs(10), |d| {
         d.text_of(".detail h2").filter(|t| t.starts_with("Recording"))
@@ -213,15 +275,13 @@ fn a_call_appears_live_opens_and_exports_in_the_real_app() {
         (shown.starts_with("playing") && seconds > 0.2).then_some(shown)
     });
     assert!(playing.ends_with("/ 0:02.5"), "{playing}");
-    driver.wait_until("playback to end", Duration::from_secs(15), |d| {
-        d.text_of("[data-testid=player-state]")
-            .filter(|t| t.starts_with("ended") || t.contains("0:00.0 / 0:02.5") && !t.starts_with("playing"))
-    });
-
-    let recordings: Value = serde_json::from_str(&run_ok(&data, &["recordings", "--json"])).unwrap();
-    let first = &recordings[0];
-    let id = first["recording_id"].as_str().unwrap();
     assert!(heading.contains(id), "detail shows the first recording: {heading}");
+    // Auto-advance is on by default: the first recording's end is seen as the
+    // second one opening (a stop or a pause would leave the first one shown).
+    let advanced = driver.wait_until("playback to end and advance", Duration::from_secs(15), |d| {
+        d.text_of(".detail h2").filter(|t| t.contains(next_id))
+    });
+    println!("advanced to {advanced}");
     let row = first["row"].as_i64().unwrap();
 
     let exported = temp.path().join("from-the-app.wav");
@@ -291,7 +351,7 @@ fn the_tunnel_card_exposes_the_listener_self_tests_and_leaves_no_cloudflared_aft
         (!alive(app) && !alive(pid)).then_some(())
     });
     let log = std::fs::read_to_string(temp.path().join("app.log")).unwrap();
-    let order: Vec<usize> = ["SIGTERM: exiting", "exiting: stopping the tunnel", "earshot::desktop: stopped"]
+    let order: Vec<usize> = ["SIGTERM: exiting", "exiting: stopping the tunnel", "INFO stopped"]
         .iter()
         .map(|line| log.find(line).unwrap_or_else(|| panic!("{line:?} not in the app's log:\n{log}")))
         .collect();
@@ -343,8 +403,8 @@ fn a_taken_port_opens_setup_with_the_reason_and_another_port_fixes_it() {
 fn a_full_disk_shows_the_banner_until_a_recording_is_stored_again() {
     let temp = tempfile::TempDir::new().unwrap();
     let Some(disk) = Tmpfs::mount(&temp.path().join("small"), "24m") else {
-        // CI runs as root, where this mounts; a developer without root sees this line.
-        eprintln!("SKIPPED: mounting a tmpfs needs root");
+        // CI runs as root, where this mounts; a developer without root sees a skip.
+        skip("mounting a tmpfs needs root");
         return;
     };
     let data = temp.path().join("small/data");
@@ -377,4 +437,56 @@ fn a_full_disk_shows_the_banner_until_a_recording_is_stored_again() {
 fn base64_decode(text: &str) -> Vec<u8> {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.decode(text).expect("base64 screenshot")
+}
+
+#[test]
+fn the_player_keys_play_pause_seek_change_speed_and_loop_in_the_real_app() {
+    let temp = tempfile::TempDir::new().unwrap();
+    let listen = format!("127.0.0.1:{}", free_port());
+    let url = format!("http://{listen}/audio-webhook");
+    let _one_at_a_time = ONE_SESSION.lock().unwrap_or_else(|e| e.into_inner());
+    let mut driver = Driver::start(temp.path(), &listen, &[]);
+    driver.wait_until("the empty state", Duration::from_secs(30), |d| d.text_of(".empty"));
+    run_ok(&temp.path().join("data"), &["send", &url, "--secret", SECRET, "--session", "keys-call"]);
+    driver.wait_until("the call", Duration::from_secs(10), |d| d.text_of(".sessions [role=option]"));
+    driver.click(".sessions [role=option]");
+    driver.wait_until("the recording", Duration::from_secs(10), |d| d.text_of(".recordings button.rec"));
+    driver.click(".recordings button.rec");
+    driver.wait_until("the detail", Duration::from_secs(10), |d| d.text_of("[data-testid=player-state]"));
+    let press = |d: &Driver, key: &str| {
+        d.script(
+            "window.dispatchEvent(new KeyboardEvent('keydown', {key: arguments[0], bubbles: true}));",
+            json!([key]),
+        );
+    };
+    let state = |d: &mut Driver| d.text_of("[data-testid=player-state]").unwrap_or_default();
+    let speed = |d: &Driver| d.script("return document.querySelector('.player select').value;", json!([]));
+
+    press(&driver, "]");
+    driver.wait_until("] to step the speed up", Duration::from_secs(5), |d| (speed(d) == json!("1.25")).then_some(()));
+    press(&driver, "[");
+    press(&driver, "[");
+    driver.wait_until("[ to step it down twice", Duration::from_secs(5), |d| (speed(d) == json!("0.75")).then_some(()));
+
+    press(&driver, " ");
+    driver.wait_until("Space to play", Duration::from_secs(10), |d| state(d).starts_with("playing").then_some(()));
+    press(&driver, "l");
+    let looped = driver
+        .wait_until("l to loop the whole recording", Duration::from_secs(5), |d| d.text_of("button[title='loop (l)']"));
+    assert!(looped.contains("0:00.0–0:02.5"), "{looped}");
+    press(&driver, " ");
+    let paused = driver.wait_until("Space to pause", Duration::from_secs(5), |d| {
+        let shown = state(d);
+        shown.starts_with("paused").then_some(shown)
+    });
+    press(&driver, "ArrowLeft");
+    driver.wait_until("← to seek back to the start", Duration::from_secs(5), |d| {
+        state(d).starts_with("paused 0:00.0").then_some(())
+    });
+    press(&driver, "ArrowRight");
+    let forward = driver.wait_until("→ to seek forward", Duration::from_secs(5), |d| {
+        let shown = state(d);
+        (!shown.contains(" 0:00.0 /")).then_some(shown)
+    });
+    println!("paused at {paused}, after → {forward}");
 }

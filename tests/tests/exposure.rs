@@ -7,8 +7,8 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
+use earshot_core::Store;
 use earshot_core::sample::{self, CallIds, Delivery, Packaging};
-use earshot_core::store::Store;
 use earshot_tests::earshot;
 use tempfile::TempDir;
 

@@ -9,8 +9,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use chrono::Utc;
 use earshot_core::sample::{self, CallIds, Packaging};
-use earshot_core::store::Store;
-use earshot_tests::{Server, Tmpfs, run_ok};
+use earshot_core::{Backend, SqliteStore};
+use earshot_tests::{Server, Tmpfs, run_ok, skip};
 use futures_util::StreamExt;
 use sha2::{Digest, Sha256};
 use tempfile::TempDir;
@@ -48,7 +48,7 @@ async fn upload(client: &reqwest::Client, url: &str, id: &str, audio: &[u8]) -> 
 }
 
 /// Every stored row's audio matches its recorded size and hash, and SQLite finds no damage.
-fn assert_consistent(store: &Store) -> HashMap<String, String> {
+fn assert_consistent(store: &SqliteStore) -> HashMap<String, String> {
     let conn = store.connect().unwrap();
     let check: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
     assert_eq!(check, "ok");
@@ -79,10 +79,8 @@ fn kill_9_during_1000_uploads_keeps_every_acknowledged_recording() {
     let killer = {
         let pid = server.pid();
         std::thread::spawn(move || {
-            if kill_rx.recv().is_ok() {
-                let killed = Command::new("kill").args(["-9", &pid.to_string()]).status();
-                assert!(killed.is_ok_and(|s| s.success()), "kill -9 {pid}");
-            }
+            kill_rx.recv().ok()?;
+            Some(Command::new("kill").args(["-9", &pid.to_string()]).status().is_ok_and(|s| s.success()))
         })
     };
     let outcomes: Vec<(String, String, Option<u16>)> = runtime().block_on(async {
@@ -110,7 +108,8 @@ fn kill_9_during_1000_uploads_keeps_every_acknowledged_recording() {
     });
     drop(kill_tx);
     // The kill happens as soon as the 250th acknowledgement arrives, with 31 uploads still in flight.
-    let _ = killer.join();
+    let killed = killer.join().expect("the kill thread");
+    assert_eq!(killed, Some(true), "kill -9 of the listener was asked for and succeeded");
     server.kill();
     let acknowledged: Vec<_> = outcomes.iter().filter(|(_, _, s)| *s == Some(200)).collect();
     let failed = outcomes.iter().filter(|(_, _, s)| s.is_none()).count();
@@ -122,7 +121,7 @@ fn kill_9_during_1000_uploads_keeps_every_acknowledged_recording() {
     eprintln!("acknowledged {} of {UPLOADS}, {failed} cut off by the kill", acknowledged.len());
 
     let restarted = Server::start(&data, &["--auth", "off"]);
-    let store = Store::open(&data).unwrap();
+    let store = SqliteStore::open(&data).unwrap();
     let stored = assert_consistent(&store);
     for (id, sha, _) in &acknowledged {
         assert_eq!(stored.get(id.as_str()), Some(sha), "{id} was acknowledged with 200 but is missing or differs");
@@ -137,8 +136,8 @@ fn full_or_read_only_disk_answers_503_damages_nothing_and_recovers() {
     let dir = TempDir::new().unwrap();
     let mount = dir.path().join("small");
     let Some(disk) = Tmpfs::mount(&mount, "24m") else {
-        // CI runs as root, where this mounts; a developer without root sees this line.
-        eprintln!("SKIPPED: mounting a tmpfs needs root");
+        // CI runs as root, where this mounts; a developer without root sees a skip.
+        skip("mounting a tmpfs needs root");
         return;
     };
     let data = mount.join("data");
@@ -183,7 +182,7 @@ fn full_or_read_only_disk_answers_503_damages_nothing_and_recovers() {
     expected.insert("after-read-only".into(), hex::encode(Sha256::digest(&small)));
 
     drop(server);
-    let stored = assert_consistent(&Store::open(&data).unwrap());
+    let stored = assert_consistent(&SqliteStore::open(&data).unwrap());
     for (id, sha) in &expected {
         assert_eq!(stored.get(id), Some(sha), "{id}");
     }
@@ -229,6 +228,6 @@ fn two_listeners_and_cli_readers_share_one_database_without_lock_errors() {
     let failures: Vec<_> = statuses.iter().filter(|(s, _)| *s != 200).collect();
     assert!(failures.is_empty(), "{} uploads failed, e.g. {:?}", failures.len(), failures.first());
     assert!(reads > 0, "the CLI readers ran");
-    let stored = assert_consistent(&Store::open(&data).unwrap());
+    let stored = assert_consistent(&SqliteStore::open(&data).unwrap());
     assert_eq!(stored.len(), UPLOADS);
 }

@@ -2,8 +2,8 @@
 
 use std::path::PathBuf;
 
+use earshot_core::Store;
 use earshot_core::export::{self, Format};
-use earshot_core::store::Store;
 
 use crate::CliError;
 

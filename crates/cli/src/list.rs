@@ -1,7 +1,7 @@
 //! `earshot sessions`, `recordings` and `requests`: tables for people,
 //! `--json` for scripts (the same field names the desktop app receives).
 
-use earshot_core::store::Store;
+use earshot_core::Store;
 use serde::Serialize;
 
 use crate::CliError;

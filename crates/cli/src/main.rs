@@ -15,15 +15,14 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use earshot_core::settings;
-use earshot_core::store::Store;
+use earshot_core::Store;
 
 /// Capture, inspect and replay IBM watsonx Assistant Audio webhook recordings.
 #[derive(Debug, Parser)]
 #[command(name = "earshot", version, about)]
 struct Cli {
-    /// Where the database lives (default: the OS data dir, e.g. ~/.local/share/earshot).
-    #[arg(long, global = true, env = "EARSHOT_DATA_DIR", value_name = "DIR")]
+    /// Where the database lives (or EARSHOT_DATA_DIR) [default: the OS data dir, e.g. ~/.local/share/earshot].
+    #[arg(long, global = true, value_name = "DIR")]
     data_dir: Option<PathBuf>,
 
     #[command(subcommand)]
@@ -57,10 +56,10 @@ enum Command {
 pub enum CliError {
     /// Settings or arguments that cannot be used.
     #[error(transparent)]
-    Settings(#[from] settings::SettingsError),
+    Settings(#[from] earshot_core::SettingsError),
     /// The database.
     #[error(transparent)]
-    Store(#[from] earshot_core::store::StoreError),
+    Store(#[from] earshot_core::StoreError),
     /// Writing exported files.
     #[error(transparent)]
     Export(#[from] earshot_core::export::ExportError),
@@ -70,21 +69,12 @@ pub enum CliError {
 }
 
 fn open_store(data_dir: Option<PathBuf>) -> Result<Store, CliError> {
-    Ok(Store::open(&settings::data_dir(data_dir)?)?)
+    Ok(Store::open(&earshot_core::data_dir(data_dir)?)?)
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("EARSHOT_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        // Colour only on a terminal: logs captured to a file stay plain text.
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_target(false)
-        .init();
+    earshot_core::logging::init();
     let result = match cli.command {
         Command::Serve(args) => serve::run(cli.data_dir, args),
         Command::Sessions(args) => open_store(cli.data_dir).and_then(|s| list::sessions(&s, args)),

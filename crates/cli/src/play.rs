@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::time::Duration;
 
-use earshot_core::store::Store;
+use earshot_core::Store;
 use earshot_playback::{Control, PlayState, Player, PlayerEvent, Track};
 
 use crate::CliError;

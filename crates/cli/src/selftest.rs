@@ -7,8 +7,8 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use earshot_core::settings::{self, SavedSettings, Secret};
-use earshot_core::store::{DB_FILE, Store};
+use earshot_core::{DB_FILE, Store};
+use earshot_core::{SavedSettings, Secret};
 use earshot_tunnel::selftest::{DEFAULT_TIMEOUT, Outcome};
 use earshot_tunnel::{SelfTest, SelfTestReport};
 
@@ -31,7 +31,7 @@ pub struct Args {
 }
 
 pub fn run(data_dir: Option<PathBuf>, args: Args) -> Result<(), CliError> {
-    let data_dir = settings::data_dir(data_dir)?;
+    let data_dir = earshot_core::data_dir(data_dir)?;
     let secret = match args.secret {
         Some(secret) => Some(secret),
         None => SavedSettings::load(&data_dir)?.secret,

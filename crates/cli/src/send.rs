@@ -7,9 +7,9 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use earshot_core::audio;
+use earshot_audio as audio;
+use earshot_audio::wav;
 use earshot_core::sample::{self, CallIds, Packaging};
-use earshot_core::wav;
 use uuid::Uuid;
 
 use crate::CliError;

@@ -5,7 +5,7 @@
 
 use std::net::SocketAddr;
 
-use earshot_core::settings::AuthMode;
+use earshot_core::AuthMode;
 use earshot_tunnel::{DEFAULT_WEBHOOK_PATH, Provider, Status, Tunnel, TunnelOptions, webhook_url};
 use tokio::task::JoinHandle;
 

@@ -1,9 +1,11 @@
-//! Typed events the intake publishes after each commit, on a
+//! Typed events the store publishes after each commit, on a
 //! `tokio::sync::broadcast` channel: the CLI ignores them, the desktop
 //! forwards them to the UI. Events say *what changed*; readers fetch details
 //! from the store, so a lagging subscriber loses nothing but notifications.
 
 use serde::Serialize;
+
+use crate::model::Outcome;
 
 /// How many events a slow subscriber may fall behind before it sees `Lagged`.
 pub const CAPACITY: usize = 1024;
@@ -19,8 +21,8 @@ pub enum Event {
         request_id: i64,
         /// HTTP status returned.
         status: u16,
-        /// `stored`, `duplicate`, `conflict`, `rejected`, …
-        outcome: String,
+        /// What became of it.
+        outcome: Outcome,
         /// The call, when the metadata could be read.
         session_id: Option<String>,
     },

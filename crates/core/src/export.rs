@@ -9,10 +9,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::audio::{self, Container, Encoding};
 use crate::model::RecordingSummary;
 use crate::store::{Store, StoreError};
-use crate::wav;
+use earshot_audio::{self as audio, Container, Encoding, wav};
 
 /// Export formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -89,7 +88,7 @@ pub fn file_name(recording: &RecordingSummary, format: Format) -> String {
         (Format::Pcm16 | Format::Mulaw, _, _) | (Format::Original, Container::Wav, _) => "wav",
         (Format::Original, Container::Raw, Encoding::Mulaw) => "ul",
         (Format::Original, Container::Raw, Encoding::Alaw) => "al",
-        (Format::Original, Container::Raw, Encoding::Pcm16) => "raw",
+        (Format::Original, Container::Raw, Encoding::Pcm16 | Encoding::Pcm16Be) => "raw",
     };
     format!("{stamp}_{id}{version}.{extension}")
 }

@@ -1,29 +1,42 @@
 //! Earshot's core: everything that runs without a window.
 //!
-//! A watsonx Audio webhook request flows `intake` (HTTP, limits, token) →
-//! `delivery` (the multipart parts) → `metadata` / `audio` / `jwt`
-//! (validation) → `store` (one SQLite transaction) → `events` (broadcast to
-//! whoever listens). `export`, `wav`, `mulaw` and `alaw` turn stored bytes
-//! back into files. `query` serves paged lists to the desktop, `service` runs
-//! a restartable listener for it, `waveform` reduces audio to drawable peaks. `sample` builds
-//! watsonx-shaped requests for `earshot send` and the tests. The desktop app
-//! and the CLI are thin consumers of this crate.
+//! A watsonx Audio webhook request flows through `intake` (HTTP, limits,
+//! the multipart delivery, metadata, the token) into the `store` as a write
+//! [`Job`]; the store's one writer commits waiting jobs together and
+//! publishes [`Event`]s. [`Server`] is the one listener start-up that
+//! `earshot serve` and the desktop app share; `settings` resolves what it
+//! runs with. [`export`] turns stored bytes back into files, [`sample`]
+//! builds watsonx-shaped requests for `earshot send` and the tests. Audio
+//! formats are `earshot_audio`'s.
+//!
+//! Modules are private; this is the surface. The desktop app and the CLI are
+//! thin consumers of it.
 
-pub mod alaw;
-pub mod audio;
-pub mod delivery;
-pub mod events;
+mod events;
 pub mod export;
-pub mod intake;
-pub mod jwt;
-pub mod listener;
-pub mod metadata;
-pub mod model;
-pub mod mulaw;
-pub mod query;
+mod intake;
+pub mod logging;
+mod model;
 pub mod sample;
-pub mod service;
-pub mod settings;
-pub mod store;
-pub mod wav;
-pub mod waveform;
+mod server;
+mod settings;
+mod store;
+
+pub use events::{CAPACITY as EVENT_CAPACITY, Event};
+pub use intake::{
+    AUDIO_PART, BUDGET_WAIT, Clock, DeliveryError, Intake, IntakeConfig, MAX_METADATA, METADATA_PART, Metadata,
+    MetadataError, REJECTED_BODY_CAP, Rejection, jwt, metadata, router, serve, serve_router, system_clock,
+};
+pub use model::{
+    AuthRecord, AuthSummary, NewRecording, NewRequest, Outcome, RecordingSummary, RequestEntry, SessionSummary,
+    TokenCheck,
+};
+pub use server::{ListenFault, ListenerStatus, Server, WEBHOOK_PATH};
+pub use settings::{
+    AuthConfig, AuthMode, DATA_DIR_VAR, DEFAULT_LISTEN, DEFAULT_MAX_BODY, Limits, MAX_SECRET_CHARS, Overrides,
+    Resolved, SETTINGS_FILE, SavedSettings, Secret, SettingsError, TunnelChoice, data_dir,
+};
+pub use store::{
+    BUSY_TIMEOUT, Backend, Committed, DB_FILE, Filter, Job, MAX_PAGE, PREVIEW_BYTES, Page, RecordingDetail,
+    RequestDetail, SqliteStore, Store, StoreError, VerdictFilter, WAL_SOFT_LIMIT, WriteError, Writer, hex_dump,
+};

@@ -2,17 +2,19 @@
 //! how verification turned out. Plain data with `serde` so the CLI's `--json`
 //! and the desktop's IPC print the same shapes.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::audio::{AudioInfo, Container, Encoding};
-use crate::metadata::Metadata;
+use earshot_audio::{AudioInfo, Container, Encoding};
 
-/// The result of checking a request's token.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+use crate::intake::Metadata;
+
+/// The result of checking a request's token. (A QA reviewer's judgement of a
+/// recording is a different thing; this is only about the JWT.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "lowercase")]
-pub enum Verdict {
+pub enum TokenCheck {
     /// Signed with the configured secret and within its time claims.
     Valid,
     /// Present but refused (bad signature, expired, wrong algorithm, malformed).
@@ -23,23 +25,41 @@ pub enum Verdict {
     Off,
 }
 
-impl Verdict {
+impl TokenCheck {
     /// Name stored in the database.
     pub fn as_str(self) -> &'static str {
         match self {
-            Verdict::Valid => "valid",
-            Verdict::Invalid => "invalid",
-            Verdict::Missing => "missing",
-            Verdict::Off => "off",
+            TokenCheck::Valid => "valid",
+            TokenCheck::Invalid => "invalid",
+            TokenCheck::Missing => "missing",
+            TokenCheck::Off => "off",
         }
+    }
+
+    /// Parses the name written by [`TokenCheck::as_str`].
+    pub fn from_name(name: &str) -> Option<TokenCheck> {
+        [TokenCheck::Valid, TokenCheck::Invalid, TokenCheck::Missing, TokenCheck::Off]
+            .into_iter()
+            .find(|check| check.as_str() == name)
+    }
+
+    /// Whether this result should draw the user's attention (a refused or absent token).
+    pub fn is_flagged(self) -> bool {
+        matches!(self, TokenCheck::Invalid | TokenCheck::Missing)
+    }
+}
+
+impl std::fmt::Display for TokenCheck {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.as_str())
     }
 }
 
 /// Verification outcome with what the token said, for storage.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AuthRecord {
-    /// The verdict.
-    pub verdict: Verdict,
+    /// The result.
+    pub verdict: TokenCheck,
     /// Why, when not valid (or where the token was found).
     pub reason: Option<String>,
     /// Decoded JOSE header, when decodable.
@@ -49,7 +69,7 @@ pub struct AuthRecord {
 }
 
 /// What became of a request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "lowercase")]
 pub enum Outcome {
@@ -78,6 +98,19 @@ impl Outcome {
             Outcome::Failed => "failed",
             Outcome::Info => "info",
         }
+    }
+
+    /// Parses the name written by [`Outcome::as_str`].
+    pub fn from_name(name: &str) -> Option<Outcome> {
+        [Outcome::Stored, Outcome::Duplicate, Outcome::Conflict, Outcome::Rejected, Outcome::Failed, Outcome::Info]
+            .into_iter()
+            .find(|outcome| outcome.as_str() == name)
+    }
+}
+
+impl std::fmt::Display for Outcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.as_str())
     }
 }
 
@@ -142,12 +175,12 @@ pub struct NewRecording {
     pub auth: AuthRecord,
 }
 
-/// Verdict and reason as shown to users.
+/// Token check and reason as shown to users.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct AuthSummary {
-    /// `valid`, `invalid`, `missing` or `off`.
-    pub verdict: String,
+    /// What the token check found.
+    pub verdict: TokenCheck,
     /// Why, when not valid.
     pub reason: Option<String>,
 }
@@ -248,7 +281,7 @@ pub struct RequestEntry {
     /// Time from arrival to the log write, in milliseconds.
     pub latency_ms: f64,
     /// What became of it.
-    pub outcome: String,
+    pub outcome: Outcome,
     /// Error code, when rejected.
     pub error: Option<String>,
     /// Reason, when rejected.

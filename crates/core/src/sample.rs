@@ -6,7 +6,9 @@
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use serde_json::{Map, Value, json};
 
-use crate::{jwt, mulaw, wav};
+use earshot_audio::{mulaw, wav};
+
+use crate::intake::jwt;
 
 /// How a call's audio is packaged.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

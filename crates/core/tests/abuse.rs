@@ -6,11 +6,11 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use earshot_core::intake::{self, Intake, IntakeConfig};
-use earshot_core::listener::Limits;
+use earshot_core::AuthConfig;
+use earshot_core::Limits;
+use earshot_core::Store;
 use earshot_core::sample::{self, CallIds, Packaging};
-use earshot_core::settings::AuthConfig;
-use earshot_core::store::Store;
+use earshot_core::{Intake, IntakeConfig};
 use serde_json::Value;
 use tempfile::TempDir;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -20,11 +20,10 @@ async fn start(limits: Limits) -> (TempDir, SocketAddr) {
     let dir = TempDir::new().unwrap();
     let store = Store::open(dir.path()).unwrap();
     let config = IntakeConfig { auth: AuthConfig::off(), max_body: 1024 * 1024 };
-    let intake = Intake::with_limits(config, store.writer().unwrap(), intake::system_clock(), limits);
+    let intake = Intake::new(config, &store, earshot_core::system_clock(), limits).unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let limits = intake.limits().clone();
-    tokio::spawn(intake::serve_with(listener, intake::router(intake), limits, std::future::pending()));
+    tokio::spawn(earshot_core::serve(listener, intake, std::future::pending()));
     (dir, addr)
 }
 
@@ -167,4 +166,31 @@ async fn sixty_four_stalled_uploads_cannot_make_the_listener_buffer_past_its_bud
     assert!(timed_out <= 15, "{timed_out} bodies were buffered; the budget allows ~5 at a time");
     assert!(busy >= 45, "only {busy} clients were refused for lack of budget");
     assert_eq!(send(addr, &valid_request("after-budget")).await.0, 200);
+}
+
+/// A client that shuts down its sending side right after a complete request
+/// (`nc -N`, some proxies and load balancers) still gets its answer.
+#[tokio::test]
+async fn half_close_after_a_complete_request_still_gets_its_answer() {
+    let (_dir, addr) = start(Limits::default()).await;
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    stream.write_all(&valid_request("half-closed")).await.unwrap();
+    stream.shutdown().await.unwrap();
+    let (status, body) = answer(&mut stream).await;
+    assert_eq!((status, body), (200, serde_json::json!({})));
+}
+
+/// A client that half-closes with fewer body bytes than its `Content-Length`
+/// gets the 400 naming the fault, not a silent close.
+#[tokio::test]
+async fn half_close_with_a_short_body_gets_the_4xx_naming_the_fault() {
+    let (_dir, addr) = start(Limits::default()).await;
+    let mut request = valid_request("short");
+    request.truncate(request.len() - 100);
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    stream.write_all(&request).await.unwrap();
+    stream.shutdown().await.unwrap();
+    let (status, body) = answer(&mut stream).await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["error"], "body_read_failed", "{body}");
 }

@@ -12,11 +12,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
-use earshot_core::intake::{self, Intake, IntakeConfig};
+use earshot_core::Limits;
+use earshot_core::Store;
 use earshot_core::jwt;
-use earshot_core::listener::Limits;
-use earshot_core::settings::{AuthConfig, AuthMode, Secret};
-use earshot_core::store::Store;
+use earshot_core::{AuthConfig, AuthMode, Secret};
+use earshot_core::{Intake, IntakeConfig};
 use serde_json::{Map, Value, json};
 use tempfile::TempDir;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -500,12 +500,10 @@ async fn start(limits: Limits) -> Server {
     let dir = TempDir::new().unwrap();
     let store = Store::open(dir.path()).unwrap();
     let auth = AuthConfig::new(Some(AuthMode::Enforce), Some(Secret::new(SECRET).unwrap())).unwrap();
-    let intake =
-        Intake::with_limits(IntakeConfig { auth, max_body: MAX_BODY }, store.writer().unwrap(), Arc::new(now), limits);
+    let intake = Intake::new(IntakeConfig { auth, max_body: MAX_BODY }, &store, Arc::new(now), limits).unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let limits = intake.limits().clone();
-    tokio::spawn(intake::serve_with(listener, intake::router(intake), limits, std::future::pending()));
+    tokio::spawn(earshot_core::serve(listener, intake, std::future::pending()));
     Server { _dir: dir, store, addr }
 }
 

@@ -8,10 +8,11 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use chrono::{DateTime, TimeZone, Utc};
-use earshot_core::intake::{self, Intake, IntakeConfig};
-use earshot_core::settings::{AuthConfig, AuthMode, Secret};
-use earshot_core::store::Store;
-use earshot_core::{events::Event, jwt, wav};
+use earshot_audio::wav;
+use earshot_core::Store;
+use earshot_core::{AuthConfig, AuthMode, Secret};
+use earshot_core::{Event, jwt};
+use earshot_core::{Intake, IntakeConfig};
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use tempfile::TempDir;
@@ -34,7 +35,7 @@ fn fixture_with(mode: AuthMode, max_body: usize) -> Fixture {
     let store = Store::open(dir.path()).unwrap();
     let secret = (mode != AuthMode::Off).then(|| Secret::new(SECRET).unwrap());
     let config = IntakeConfig { auth: AuthConfig::new(Some(mode), secret).unwrap(), max_body };
-    let intake = Intake::new(config, store.writer().unwrap(), Arc::new(now));
+    let intake = Intake::new(config, &store, Arc::new(now), earshot_core::Limits::default()).unwrap();
     Fixture { _dir: dir, store, intake }
 }
 
@@ -108,7 +109,7 @@ async fn call(router: Router, request: Request<Body>) -> (StatusCode, Value) {
 
 async fn deliver(f: &Fixture, body: Vec<u8>) -> (StatusCode, Value) {
     let request = post().header("authorization", format!("Bearer {}", token())).body(Body::from(body)).unwrap();
-    call(intake::router(f.intake.clone()), request).await
+    call(earshot_core::router(f.intake.clone()), request).await
 }
 
 fn ramp(len: usize) -> Vec<u8> {
@@ -125,7 +126,7 @@ async fn raw_mulaw_without_filename_or_type_is_stored_byte_exact() {
     assert_eq!(f.store.audio(rec.row).unwrap(), audio);
     assert_eq!((rec.encoding.as_str(), rec.container.as_str(), rec.sample_rate), ("mulaw", "raw", 8000));
     assert_eq!((rec.sample_count, rec.duration_ms, rec.size_bytes), (20_000, 2500, 20_000));
-    assert_eq!(rec.auth.verdict, "valid");
+    assert_eq!(rec.auth.verdict, earshot_core::TokenCheck::Valid);
     assert_eq!(rec.filename, None);
     assert_eq!(rec.path, "/audio-webhook");
 }
@@ -164,7 +165,7 @@ async fn same_audio_again_is_a_duplicate_stored_once() {
     assert_eq!(deliver(&f, body.clone()).await.0, StatusCode::OK);
     assert_eq!(deliver(&f, body).await.0, StatusCode::OK);
     assert_eq!(f.store.recordings(None).unwrap().len(), 1);
-    let outcomes: Vec<String> = f.store.requests(10).unwrap().into_iter().map(|r| r.outcome).collect();
+    let outcomes: Vec<&str> = f.store.requests(10).unwrap().into_iter().map(|r| r.outcome.as_str()).collect();
     assert_eq!(outcomes, ["duplicate", "stored"]);
 }
 
@@ -177,7 +178,7 @@ async fn different_audio_under_the_same_id_becomes_a_conflicting_version() {
     assert_eq!(all.iter().map(|r| (r.version, r.conflict)).collect::<Vec<_>>(), [(1, false), (2, true)]);
     assert_eq!(f.store.find_recording("rec-c", None).unwrap().size_bytes, 4001);
     assert_eq!(f.store.find_recording("rec-c", Some(1)).unwrap().size_bytes, 4000);
-    assert_eq!(f.store.requests(1).unwrap()[0].outcome, "conflict");
+    assert_eq!(f.store.requests(1).unwrap()[0].outcome, earshot_core::Outcome::Conflict);
 }
 
 /// One hostile or broken request and what it must be answered.
@@ -339,7 +340,7 @@ async fn each_error_path_has_its_status_code_and_message_and_is_logged() {
     assert_eq!(deliver(&f, watsonx_body("rec-kept", &ramp(800), "")).await.0, StatusCode::OK);
     let before = f.store.recordings(None).unwrap();
     for case in error_cases() {
-        let (status, body) = call(intake::router(f.intake.clone()), case.request).await;
+        let (status, body) = call(earshot_core::router(f.intake.clone()), case.request).await;
         assert_eq!(status, case.status, "{}: {body}", case.label);
         assert_eq!(body["error"], case.code, "{}: {body}", case.label);
         let message = body["message"].as_str().unwrap();
@@ -358,7 +359,7 @@ async fn rejected_bodies_are_kept_for_inspection_with_their_parts() {
     let f = fixture();
     let body = watsonx_body("rec-r", &ramp(300), "");
     let request = post().body(Body::from(body.clone())).unwrap();
-    assert_eq!(call(intake::router(f.intake.clone()), request).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(call(earshot_core::router(f.intake.clone()), request).await.0, StatusCode::UNAUTHORIZED);
     let logged = &f.store.requests(1).unwrap()[0];
     assert_eq!(f.store.request_body(logged.id).unwrap(), Some(body));
     assert_eq!(logged.session_id.as_deref(), Some("50989a59-9976-4b3f-9a98-af42adcad69a"));
@@ -373,9 +374,9 @@ async fn observe_mode_accepts_and_marks_bad_tokens() {
     let body = watsonx_body("rec-o", &ramp(100), "");
     let forged = jwt::sign_hs256(json!({"sub": "x"}).as_object().unwrap(), b"wrong");
     let request = post().header("authorization", forged).body(Body::from(body)).unwrap();
-    assert_eq!(call(intake::router(f.intake.clone()), request).await.0, StatusCode::OK);
+    assert_eq!(call(earshot_core::router(f.intake.clone()), request).await.0, StatusCode::OK);
     let rec = f.store.find_recording("rec-o", None).unwrap();
-    assert_eq!(rec.auth.verdict, "invalid");
+    assert_eq!(rec.auth.verdict, earshot_core::TokenCheck::Invalid);
     assert!(rec.auth.reason.unwrap().contains("signature"));
     assert_eq!(f.store.sessions().unwrap()[0].flagged_requests, 1);
 }
@@ -386,7 +387,7 @@ async fn off_mode_still_shows_the_decoded_token() {
     let (status, _) = deliver(&f, watsonx_body("rec-off", &ramp(100), "")).await;
     assert_eq!(status, StatusCode::OK);
     let logged = &f.store.requests(1).unwrap()[0];
-    assert_eq!(logged.auth.verdict, "off");
+    assert_eq!(logged.auth.verdict, earshot_core::TokenCheck::Off);
     assert_eq!(logged.jwt_claims.as_ref().unwrap()["iss"], "test-client");
     let auth_header = logged.headers.as_array().unwrap().iter().find(|h| h[0] == "authorization").unwrap();
     assert!(auth_header[1].as_str().unwrap().ends_with(".<signature removed>"));
@@ -397,9 +398,9 @@ async fn authentication_header_is_accepted_as_a_fallback() {
     let f = fixture();
     let body = watsonx_body("rec-a", &ramp(100), "");
     let request = post().header("authentication", token()).body(Body::from(body)).unwrap();
-    assert_eq!(call(intake::router(f.intake.clone()), request).await.0, StatusCode::OK);
+    assert_eq!(call(earshot_core::router(f.intake.clone()), request).await.0, StatusCode::OK);
     let rec = f.store.find_recording("rec-a", None).unwrap();
-    assert_eq!(rec.auth.verdict, "valid");
+    assert_eq!(rec.auth.verdict, earshot_core::TokenCheck::Valid);
     assert!(rec.auth.reason.unwrap().contains("'authentication'"));
 }
 
@@ -409,16 +410,17 @@ async fn a_replaced_content_type_still_parses_from_the_body_boundary() {
     let body = watsonx_body("rec-ct", &ramp(100), "");
     let request =
         with_token(Request::post("/hook")).header("content-type", "application/json").body(Body::from(body)).unwrap();
-    assert_eq!(call(intake::router(f.intake.clone()), request).await.0, StatusCode::OK);
+    assert_eq!(call(earshot_core::router(f.intake.clone()), request).await.0, StatusCode::OK);
 }
 
 #[tokio::test]
 async fn get_is_answered_and_logged() {
     let f = fixture();
-    let (status, body) = call(intake::router(f.intake.clone()), Request::get("/").body(Body::empty()).unwrap()).await;
+    let (status, body) =
+        call(earshot_core::router(f.intake.clone()), Request::get("/").body(Body::empty()).unwrap()).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["service"], "earshot");
-    assert_eq!(f.store.requests(1).unwrap()[0].outcome, "info");
+    assert_eq!(f.store.requests(1).unwrap()[0].outcome, earshot_core::Outcome::Info);
 }
 
 #[tokio::test]
@@ -435,8 +437,8 @@ async fn start_server(f: &Fixture) -> (String, tokio::sync::oneshot::Sender<()>)
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/audio-webhook", listener.local_addr().unwrap());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let router = intake::router(f.intake.clone());
-    tokio::spawn(intake::serve(listener, router, async {
+    let router = earshot_core::router(f.intake.clone());
+    tokio::spawn(earshot_core::serve_router(listener, router, earshot_core::Limits::default(), async {
         let _ = stopped.await;
     }));
     (url, stop)

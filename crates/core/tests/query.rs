@@ -1,14 +1,14 @@
 //! Paged lists for the desktop: the fast unfiltered path and the general
 //! filtered query must describe the same calls, and filters must narrow.
 
-use earshot_core::query::{Filter, VerdictFilter};
-use earshot_core::store::Store;
+use earshot_core::Store;
+use earshot_core::{Filter, VerdictFilter};
 use rusqlite::params;
 
 fn seeded() -> (tempfile::TempDir, Store) {
     let dir = tempfile::TempDir::new().unwrap();
     let store = Store::open(dir.path()).unwrap();
-    let conn = store.connect().unwrap();
+    let conn = earshot_core::SqliteStore::open(dir.path()).unwrap().connect().unwrap();
     for i in 0..230 {
         // Calls interleave in time so "newest first" is not insertion order.
         let session = format!("call-{:03}", (i * 7) % 40);

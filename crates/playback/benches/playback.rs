@@ -9,7 +9,7 @@
 
 use std::time::{Duration, Instant};
 
-use earshot_core::{audio, mulaw};
+use earshot_audio::{self as audio, mulaw};
 use earshot_playback::pipeline::Pipeline;
 use earshot_playback::{Control, PlayState, Player, PlayerEvent, Track};
 

@@ -1,12 +1,12 @@
 //! A recording made ready to play: decoded once with the core's G.711 tables
-//! (`earshot_core::audio::decode_pcm16`), mixed down to mono `f32`, with its
+//! (`earshot_audio::decode_pcm16`), mixed down to mono `f32`, with its
 //! peak measured for the "normalise" gain.
 //!
 //! It does not resample; the pipeline does, to whatever rate the device asks for.
 
 use std::sync::Arc;
 
-use earshot_core::audio::{self, AudioInfo};
+use earshot_audio::{self as audio, AudioInfo};
 
 use crate::PlaybackError;
 
@@ -79,7 +79,7 @@ impl Track {
 #[cfg(test)]
 mod tests {
     use super::Track;
-    use earshot_core::audio::describe;
+    use earshot_audio::describe;
 
     #[test]
     fn mulaw_decodes_through_the_core_table() {

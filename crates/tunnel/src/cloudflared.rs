@@ -78,6 +78,10 @@ fn die_with_parent(command: &mut Command) {
 }
 
 /// Runs cloudflared once: start, discover, stay online until it exits or a stop arrives.
+///
+/// Longer than most functions here on purpose: it is one `select!` state machine
+/// (starting → discovering → online → ended) whose arms share the child and its
+/// log readers; split up, each piece would need all of them passed around.
 pub(crate) async fn run(program: &Path, context: &Context, stop: &mut StopSignal) -> Ended {
     let metrics = match free_loopback_port() {
         Ok(addr) => addr,

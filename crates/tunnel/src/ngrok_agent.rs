@@ -31,6 +31,9 @@ const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
 const AUTHTOKEN_PAGE: &str = "https://dashboard.ngrok.com/get-started/your-authtoken";
 
 /// Runs ngrok once: connect, open the endpoint, forward until it ends or a stop arrives.
+///
+/// One state machine (connect → listen → forward → ended) over one session;
+/// kept whole so every exit path reports its status in one place.
 pub(crate) async fn run(config: &NgrokConfig, context: &Context, stop: &mut StopSignal) -> Ended {
     let mut builder = ngrok::Session::builder();
     builder.authtoken(config.authtoken()).client_info("earshot", env!("CARGO_PKG_VERSION"), None::<String>);

@@ -5,6 +5,7 @@
 //!
 //! Nothing here starts a process or opens a socket; the supervisor does.
 
+use earshot_core::TunnelChoice;
 use std::ffi::OsStr;
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -132,13 +133,18 @@ impl Provider {
         }
     }
 
+    /// Which kind of tunnel this is.
+    pub fn choice(&self) -> TunnelChoice {
+        match self {
+            Provider::Cloudflared { .. } => TunnelChoice::Cloudflared,
+            Provider::Ngrok(_) => TunnelChoice::Ngrok,
+            Provider::Custom { .. } => TunnelChoice::Custom,
+        }
+    }
+
     /// `cloudflared`, `ngrok` or `custom`.
     pub fn name(&self) -> &'static str {
-        match self {
-            Provider::Cloudflared { .. } => "cloudflared",
-            Provider::Ngrok(_) => "ngrok",
-            Provider::Custom { .. } => "custom",
-        }
+        self.choice().as_str()
     }
 }
 

@@ -12,10 +12,10 @@
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use earshot_core::model::RecordingSummary;
+use earshot_core::RecordingSummary;
+use earshot_core::Secret;
 use earshot_core::sample::{self, CallIds, Packaging};
-use earshot_core::settings::Secret;
-use earshot_core::store::{Store, StoreError};
+use earshot_core::{Store, StoreError};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -137,6 +137,10 @@ impl SelfTest {
     }
 
     /// Sends the request and reports each hop.
+    ///
+    /// The hops run in order and each one's report depends on the ones before
+    /// (a refused connection means DNS passed and the rest were not reached), so
+    /// the sequence reads top to bottom in one function.
     pub async fn run(&self) -> SelfTestReport {
         let ids = CallIds {
             assistant_id: "earshot-selftest".to_string(),
@@ -224,7 +228,7 @@ impl SelfTest {
 /// Checks the stored row: present, byte-exact, and how its token fared.
 async fn confirm(mut report: Report, store: &Store, recording_id: &str, sent: &[u8]) -> SelfTestReport {
     let store = store.clone();
-    let path = store.path().display().to_string();
+    let path = store.describe();
     let id = recording_id.to_string();
     let found = tokio::task::spawn_blocking(move || -> Result<(RecordingSummary, Vec<u8>), StoreError> {
         let recording = store.find_recording(&id, None)?;

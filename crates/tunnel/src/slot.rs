@@ -111,9 +111,9 @@ impl TunnelSlot {
         self.running.lock().await.as_ref().and_then(|r| r.tunnel.pid())
     }
 
-    /// The running provider's name.
-    pub async fn provider(&self) -> Option<&'static str> {
-        self.running.lock().await.as_ref().map(|r| r.provider.name())
+    /// The running provider's kind.
+    pub async fn provider(&self) -> Option<earshot_core::TunnelChoice> {
+        self.running.lock().await.as_ref().map(|r| r.provider.choice())
     }
 }
 
@@ -158,7 +158,7 @@ mod tests {
         slot.start(Provider::custom("https://one.example.com").unwrap(), local).await.unwrap();
         let (first, online) = until_online(&slot).await;
         assert_eq!(online.url(), Some("https://one.example.com"));
-        assert_eq!(slot.provider().await, Some("custom"));
+        assert_eq!(slot.provider().await, Some(earshot_core::TunnelChoice::Custom));
 
         slot.start(Provider::custom("https://two.example.com/").unwrap(), local).await.unwrap();
         let (second, online) = until_online(&slot).await;

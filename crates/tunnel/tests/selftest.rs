@@ -5,9 +5,9 @@
 use std::time::Duration;
 
 use axum::http::StatusCode;
-use earshot_core::intake::{self, Intake, IntakeConfig};
-use earshot_core::settings::{AuthConfig, AuthMode, DEFAULT_MAX_BODY, Secret};
-use earshot_core::store::Store;
+use earshot_core::Store;
+use earshot_core::{AuthConfig, AuthMode, DEFAULT_MAX_BODY, Secret};
+use earshot_core::{Intake, IntakeConfig};
 use earshot_tunnel::selftest::Outcome;
 use earshot_tunnel::{Hop, Provider, SelfTest, SelfTestReport, webhook_url};
 use tempfile::TempDir;
@@ -29,11 +29,17 @@ async fn earshot(mode: AuthMode, max_body: usize) -> Earshot {
     let store = Store::open(dir.path()).unwrap();
     let secret = (mode != AuthMode::Off).then(|| Secret::new(SECRET).unwrap());
     let auth = AuthConfig::new(Some(mode), secret).unwrap();
-    let intake = Intake::new(IntakeConfig { auth, max_body }, store.writer().unwrap(), intake::system_clock());
+    let intake = Intake::new(
+        IntakeConfig { auth, max_body },
+        &store,
+        earshot_core::system_clock(),
+        earshot_core::Limits::default(),
+    )
+    .unwrap();
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (stop, stopped) = oneshot::channel::<()>();
-    tokio::spawn(intake::serve(listener, intake::router(intake), async {
+    tokio::spawn(earshot_core::serve(listener, intake, async {
         let _ = stopped.await;
     }));
     Earshot { base, store, _stop: stop, _dir: dir }
@@ -95,7 +101,7 @@ async fn a_signed_request_reaches_earshot_verifies_and_is_stored_byte_exact() {
     assert!(detail(&report, Hop::Store).contains("byte-exact"));
     // What the user would find in Earshot: the recording, verified, under the webhook path.
     let stored = earshot.store.find_recording(&report.recording_id, None).unwrap();
-    assert_eq!(stored.auth.verdict, "valid");
+    assert_eq!(stored.auth.verdict, earshot_core::TokenCheck::Valid);
     assert_eq!(stored.session_id, report.session_id);
     assert_eq!(stored.path, "/audio-webhook");
     assert_eq!(stored.duration_ms, 1000);

@@ -8,7 +8,7 @@ pub mod sessions;
 pub mod setup;
 pub mod tunnel;
 
-use earshot_core::store::Store;
+use earshot_core::Store;
 
 use crate::error::{IpcError, IpcResult};
 

@@ -1,9 +1,9 @@
 //! Recordings of a call, one recording's detail, and its waveform.
 
-use earshot_core::audio;
-use earshot_core::model::RecordingSummary;
-use earshot_core::query::RecordingDetail;
-use earshot_core::waveform::{self, Peak};
+use earshot_audio as audio;
+use earshot_audio::{self as waveform, Peak};
+use earshot_core::RecordingDetail;
+use earshot_core::RecordingSummary;
 use tauri::State;
 
 use super::blocking;

@@ -1,7 +1,7 @@
 //! The request inspector.
 
-use earshot_core::model::RequestEntry;
-use earshot_core::query::{Filter, Page, RequestDetail};
+use earshot_core::RequestEntry;
+use earshot_core::{Filter, Page, RequestDetail};
 use tauri::State;
 
 use super::blocking;

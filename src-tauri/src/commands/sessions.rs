@@ -1,7 +1,7 @@
 //! The calls list.
 
-use earshot_core::model::SessionSummary;
-use earshot_core::query::{Filter, Page};
+use earshot_core::SessionSummary;
+use earshot_core::{Filter, Page};
 use tauri::State;
 
 use super::blocking;

@@ -2,8 +2,8 @@
 
 use std::net::SocketAddr;
 
-use earshot_core::service::ListenerStatus;
-use earshot_core::settings::{AuthMode, Secret};
+use earshot_core::ListenerStatus;
+use earshot_core::{AuthMode, Secret};
 use serde::Serialize;
 use tauri::State;
 
@@ -30,7 +30,7 @@ pub struct SetupInfo {
 fn info(state: &Desktop) -> SetupInfo {
     let listen = state.listen();
     SetupInfo {
-        status: state.service().status().borrow().clone(),
+        status: state.server().status().borrow().clone(),
         listen: listen.to_string(),
         port: listen.port(),
         auth_mode: state.auth().map(|a| a.mode()).unwrap_or(AuthMode::Off),
@@ -79,7 +79,7 @@ pub async fn set_port(state: State<'_, Desktop>, port: u16) -> IpcResult<SetupIn
     let status = state.change(|saved| saved.listen = Some(listen)).await?;
     super::tunnel::follow_listener(&state, before).await;
     if let ListenerStatus::Failed { message, code, .. } = status {
-        return Err(IpcError::new(&code, message));
+        return Err(IpcError::new(code.as_str(), message));
     }
     Ok(info(&state))
 }

@@ -5,6 +5,7 @@
 //! `settings.json`; so is the ngrok authtoken, which, like the secret, never
 //! goes back to the UI. A tunnel left running is started again on launch.
 
+use earshot_core::TunnelChoice;
 use earshot_tunnel::selftest::DEFAULT_TIMEOUT;
 use earshot_tunnel::{DEFAULT_WEBHOOK_PATH, LogLine, Provider, SelfTest, SelfTestReport, Status, TunnelError};
 use serde::{Deserialize, Serialize};
@@ -12,38 +13,6 @@ use tauri::State;
 
 use crate::error::{IpcError, IpcResult};
 use crate::state::Desktop;
-
-/// The tunnel providers the app offers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
-#[serde(rename_all = "lowercase")]
-pub enum TunnelChoice {
-    /// A cloudflared quick tunnel (no account) from the user's own `cloudflared`.
-    Cloudflared,
-    /// ngrok in-process with the user's authtoken.
-    Ngrok,
-    /// The user's own public URL.
-    Custom,
-}
-
-impl TunnelChoice {
-    /// The name saved in `settings.json`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TunnelChoice::Cloudflared => "cloudflared",
-            TunnelChoice::Ngrok => "ngrok",
-            TunnelChoice::Custom => "custom",
-        }
-    }
-
-    fn from_name(name: &str) -> Option<TunnelChoice> {
-        match name {
-            "cloudflared" => Some(TunnelChoice::Cloudflared),
-            "ngrok" => Some(TunnelChoice::Ngrok),
-            "custom" => Some(TunnelChoice::Custom),
-            _ => None,
-        }
-    }
-}
 
 /// What the tunnel card shows. The ngrok authtoken itself is never included.
 #[derive(Debug, Clone, Serialize, ts_rs::TS)]
@@ -101,8 +70,8 @@ pub async fn info(state: &Desktop) -> TunnelInfo {
     };
     TunnelInfo {
         revision,
-        choice: saved.tunnel.as_deref().and_then(TunnelChoice::from_name).unwrap_or(TunnelChoice::Cloudflared),
-        running: state.tunnels().provider().await.and_then(TunnelChoice::from_name),
+        choice: saved.tunnel.unwrap_or(TunnelChoice::Cloudflared),
+        running: state.tunnels().provider().await,
         status,
         webhook_url,
         custom_url: saved.tunnel_url,
@@ -166,7 +135,7 @@ async fn start(state: &Desktop, request: TunnelRequest) -> IpcResult<()> {
     }
     .map_err(tunnel_error)?;
     state.save_tunnel(|saved| {
-        saved.tunnel = Some(request.provider.as_str().to_string());
+        saved.tunnel = Some(request.provider);
         saved.tunnel_on = Some(true);
         if let Provider::Custom { base_url } = &provider {
             saved.tunnel_url = Some(base_url.clone());
@@ -188,7 +157,7 @@ async fn start(state: &Desktop, request: TunnelRequest) -> IpcResult<()> {
 /// saved choice, URL, token and domain. A failure shows as the tunnel's error.
 pub async fn restore(state: &Desktop) {
     let saved = state.tunnel_settings();
-    let Some(choice) = saved.tunnel.as_deref().and_then(TunnelChoice::from_name) else { return };
+    let Some(choice) = saved.tunnel else { return };
     if saved.tunnel_on != Some(true) {
         return;
     }

@@ -5,17 +5,21 @@ export type JsonValue = number | string | boolean | null | JsonValue[] | { [key:
 
 export type Container = "raw" | "wav";
 
-export type Encoding = "mulaw" | "alaw" | "pcm16";
+export type Encoding = "mulaw" | "alaw" | "pcm16" | "pcm16be";
 
 export type AuthMode = "enforce" | "observe" | "off";
+
+export type TokenCheck = "valid" | "invalid" | "missing" | "off";
+
+export type Outcome = "stored" | "duplicate" | "conflict" | "rejected" | "failed" | "info";
 
 export type Format = "pcm16" | "mulaw" | "original";
 
 export type AuthSummary = { 
 /**
- * `valid`, `invalid`, `missing` or `off`.
+ * What the token check found.
  */
-verdict: string, 
+verdict: TokenCheck, 
 /**
  * Why, when not valid.
  */
@@ -181,7 +185,7 @@ latency_ms: number,
 /**
  * What became of it.
  */
-outcome: string, 
+outcome: Outcome, 
 /**
  * Error code, when rejected.
  */
@@ -311,6 +315,8 @@ min: number,
  */
 max: number, };
 
+export type ListenFault = "port_in_use" | "permission_denied" | "bind_failed" | "settings" | "store";
+
 export type ListenerStatus = { "state": "stopped" } | { "state": "running", 
 /**
  * The bound address, e.g. `127.0.0.1:8787`.
@@ -325,11 +331,11 @@ webhook_url: string, } | { "state": "failed",
  */
 address: string, 
 /**
- * `port_in_use`, `permission_denied` or `bind_failed`.
+ * Why, for the UI to branch on.
  */
-code: string, 
+code: ListenFault, 
 /**
- * What the OS said, phrased for the user.
+ * What went wrong, phrased for the user.
  */
 message: string, };
 
@@ -343,9 +349,9 @@ request_id: number,
  */
 status: number, 
 /**
- * `stored`, `duplicate`, `conflict`, `rejected`, …
+ * What became of it.
  */
-outcome: string, 
+outcome: Outcome, 
 /**
  * The call, when the metadata could be read.
  */

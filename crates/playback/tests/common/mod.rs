@@ -5,7 +5,7 @@
 use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};
 
-use earshot_core::{audio, mulaw};
+use earshot_audio::{self as audio, mulaw};
 use earshot_playback::{PlayerEvent, Track};
 
 /// A `freq` Hz tone at 8 kHz, `seconds` long, as headerless μ-law decoded through the core.

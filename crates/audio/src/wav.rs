@@ -9,7 +9,7 @@
 use std::io::Cursor;
 use std::ops::Range;
 
-use crate::audio::Encoding;
+use crate::encoding::Encoding;
 
 /// Size of the μ-law WAV header: RIFF(12) + fmt(8+18) + fact(8+4) + data header(8).
 pub const MULAW_HEADER_LEN: usize = 58;
@@ -203,7 +203,7 @@ pub fn pcm16_wav(samples: &[i16], sample_rate: u32, channels: u16) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::{MULAW_HEADER_LEN, WavError, mulaw_wav, parse, pcm16_wav};
-    use crate::audio::Encoding;
+    use crate::encoding::Encoding;
 
     #[test]
     fn mulaw_header_is_byte_exact_with_pad_for_odd_data() {

@@ -9,7 +9,7 @@
 //!   connection over the cap gets an immediate `503` JSON answer and is closed,
 //!   so a flood of idle sockets cannot hold the listener.
 //!
-//! Body timeouts and the buffered-bytes budget live in the handler (`intake`),
+//! Body timeouts and the buffered-bytes budget live in the handler (`body`),
 //! where they can answer with the JSON error format and reach the request log.
 
 use std::future::Future;
@@ -27,42 +27,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 use tower::ServiceExt;
 
-/// Limits on what one client may hold of the listener.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Limits {
-    /// Time a client has to send a complete request head, from the first
-    /// byte or from the end of its previous request. Also closes idle
-    /// keep-alive connections.
-    pub header_timeout: Duration,
-    /// Time a client has to send a complete body once its head arrived.
-    /// watsonx sends a recording in one burst; 60 s covers a 50 MiB body at ~7 Mbit/s.
-    pub body_timeout: Duration,
-    /// Connections served at once; more get an immediate 503.
-    pub max_connections: usize,
-    /// Bytes of request bodies held in memory across all requests at once.
-    /// A body that cannot get its share within [`BUDGET_WAIT`] gets a 503.
-    pub max_buffered: usize,
-    /// Largest request head (request line plus headers), in bytes.
-    pub max_header_bytes: usize,
-    /// Most header fields in one request.
-    pub max_headers: usize,
-}
-
-/// How long a body waits for its share of [`Limits::max_buffered`].
-pub const BUDGET_WAIT: Duration = Duration::from_secs(5);
-
-impl Default for Limits {
-    fn default() -> Limits {
-        Limits {
-            header_timeout: Duration::from_secs(10),
-            body_timeout: Duration::from_secs(60),
-            max_connections: 256,
-            max_buffered: 256 * 1024 * 1024,
-            max_header_bytes: 64 * 1024,
-            max_headers: 100,
-        }
-    }
-}
+use crate::settings::Limits;
 
 const OVER_CAPACITY: &str = concat!(
     r#"{"error":"too_many_connections","#,
@@ -81,6 +46,10 @@ pub async fn serve(
     let graceful = GracefulShutdown::new();
     let mut http = http1::Builder::new();
     http.timer(TokioTimer::new())
+        // A client that shuts its sending side right after the request (`nc -N`,
+        // some proxies and load balancers) still reads the answer; without this
+        // hyper takes the EOF for a hang-up and closes before answering.
+        .half_close(true)
         .header_read_timeout(limits.header_timeout)
         .max_buf_size(limits.max_header_bytes.max(8192))
         .max_header_size(limits.max_header_bytes)

@@ -1,15 +1,23 @@
 //! Settings shared by `earshot serve` and the desktop app: where the data
-//! lives, where to listen, the webhook secret and how strictly to use it.
+//! lives, where to listen, the webhook secret and how strictly to use it,
+//! and the limits on clients.
 //!
-//! Resolution order is flag, then environment variable (both handled by the
-//! caller's argument parser), then `settings.json` in the data dir, then the
-//! defaults here. The secret's `Debug` never prints it.
+//! `resolve` is the one resolution: flag, then environment variable, then
+//! `settings.json` in the data dir (`saved`), then the defaults here.
+//! The secret's `Debug` never prints it.
+
+mod limits;
+mod resolve;
+mod saved;
 
 use std::fmt;
-use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
+
+pub use limits::{BUDGET_WAIT, Limits};
+pub use resolve::{DATA_DIR_VAR, Overrides, Resolved, data_dir};
+pub use saved::{SETTINGS_FILE, SavedSettings, TunnelChoice};
 
 /// The listener's default address: loopback only, a tunnel exposes it.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8787";
@@ -17,9 +25,6 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:8787";
 /// Largest request body accepted by default. A 30 s watsonx utterance is
 /// 240 KB; 50 MiB leaves room for long PCM recordings.
 pub const DEFAULT_MAX_BODY: usize = 50 * 1024 * 1024;
-
-/// File in the data dir holding saved settings.
-pub const SETTINGS_FILE: &str = "settings.json";
 
 /// watsonx accepts secrets of 1 to 1,024 characters.
 pub const MAX_SECRET_CHARS: usize = 1024;
@@ -43,6 +48,16 @@ pub enum SettingsError {
         path: PathBuf,
         /// What went wrong.
         message: String,
+    },
+    /// An `EARSHOT_*` variable that cannot be used.
+    #[error("{name}={value:?} cannot be used: expected {expected}")]
+    Env {
+        /// The variable.
+        name: &'static str,
+        /// Its value.
+        value: String,
+        /// What it should hold.
+        expected: &'static str,
     },
     /// No data dir given and the OS has none.
     #[error("no data dir: pass --data-dir or set EARSHOT_DATA_DIR")]
@@ -146,93 +161,9 @@ impl AuthConfig {
     }
 }
 
-/// What `settings.json` may hold. Every field optional; missing ones fall back to defaults.
-/// `Debug` leaves out the secret and the ngrok authtoken.
-#[derive(Clone, Default, Serialize, Deserialize)]
-pub struct SavedSettings {
-    /// Listener address.
-    pub listen: Option<SocketAddr>,
-    /// Webhook secret.
-    pub secret: Option<String>,
-    /// Auth mode.
-    pub auth: Option<AuthMode>,
-    /// Body cap in bytes.
-    pub max_body: Option<usize>,
-    /// The tunnel the desktop app offers: `cloudflared`, `ngrok` or `custom`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tunnel: Option<String>,
-    /// The user's own public base URL, for the `custom` tunnel.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tunnel_url: Option<String>,
-    /// ngrok authtoken; kept here, like the secret, and never shown again.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ngrok_authtoken: Option<String>,
-    /// A domain reserved in the user's ngrok account.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ngrok_domain: Option<String>,
-    /// Whether the user left the tunnel running (Start) or not (Stop); the app restores it on launch.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tunnel_on: Option<bool>,
-}
-
-impl fmt::Debug for SavedSettings {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let redacted = |set: &Option<String>| if set.is_some() { "<redacted>" } else { "<none>" };
-        f.debug_struct("SavedSettings")
-            .field("listen", &self.listen)
-            .field("secret", &redacted(&self.secret))
-            .field("auth", &self.auth)
-            .field("max_body", &self.max_body)
-            .field("tunnel", &self.tunnel)
-            .field("tunnel_url", &self.tunnel_url)
-            .field("ngrok_authtoken", &redacted(&self.ngrok_authtoken))
-            .field("ngrok_domain", &self.ngrok_domain)
-            .field("tunnel_on", &self.tunnel_on)
-            .finish()
-    }
-}
-
-impl SavedSettings {
-    /// Reads `settings.json` from the data dir; a missing file is empty settings.
-    pub fn load(data_dir: &Path) -> Result<SavedSettings, SettingsError> {
-        let path = data_dir.join(SETTINGS_FILE);
-        match std::fs::read(&path) {
-            Ok(bytes) => {
-                serde_json::from_slice(&bytes).map_err(|e| SettingsError::File { path, message: e.to_string() })
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(SavedSettings::default()),
-            Err(e) => Err(SettingsError::File { path, message: e.to_string() }),
-        }
-    }
-}
-
-impl SavedSettings {
-    /// Writes `settings.json` readable by the owner only (it may hold the secret).
-    pub fn save(&self, data_dir: &Path) -> Result<(), SettingsError> {
-        let path = data_dir.join(SETTINGS_FILE);
-        let failed = |e: &dyn std::fmt::Display| SettingsError::File { path: path.clone(), message: e.to_string() };
-        std::fs::create_dir_all(data_dir).map_err(|e| failed(&e))?;
-        let text = serde_json::to_vec_pretty(self).map_err(|e| failed(&e))?;
-        let temp = data_dir.join(format!("{SETTINGS_FILE}.tmp"));
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let mut file = options.open(&temp).map_err(|e| failed(&e))?;
-        std::io::Write::write_all(&mut file, &text).map_err(|e| failed(&e))?;
-        file.sync_all().map_err(|e| failed(&e))?;
-        std::fs::rename(&temp, &path).map_err(|e| failed(&e))
-    }
-}
-
-/// The data dir: the given one, else the OS data dir's `earshot` folder.
-pub fn data_dir(given: Option<PathBuf>) -> Result<PathBuf, SettingsError> {
-    given.or_else(|| dirs::data_dir().map(|d| d.join("earshot"))).ok_or(SettingsError::NoDataDir)
-}
-
 #[cfg(test)]
 mod tests {
-    use super::{AuthConfig, AuthMode, SavedSettings, Secret, SettingsError};
+    use super::{AuthConfig, AuthMode, SavedSettings, Secret, SettingsError, TunnelChoice};
 
     #[test]
     fn secret_length_follows_watsonx() {
@@ -255,7 +186,7 @@ mod tests {
         let saved = SavedSettings {
             secret: Some("hunter2".into()),
             ngrok_authtoken: Some("2abcTOKEN".into()),
-            tunnel: Some("ngrok".into()),
+            tunnel: Some(TunnelChoice::Ngrok),
             ..SavedSettings::default()
         };
         let shown = format!("{saved:?}");
@@ -270,5 +201,16 @@ mod tests {
         let saved = SavedSettings::load(dir.path()).unwrap();
         assert_eq!(saved.listen, Some("127.0.0.1:9000".parse().unwrap()));
         assert_eq!((saved.tunnel, saved.ngrok_authtoken), (None, None));
+    }
+
+    #[test]
+    fn an_unknown_tunnel_name_reads_as_none_and_the_rest_still_loads() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let file = dir.path().join(super::SETTINGS_FILE);
+        std::fs::write(&file, r#"{"listen":"127.0.0.1:9001","tunnel":"wormhole"}"#).unwrap();
+        let saved = SavedSettings::load(dir.path()).unwrap();
+        assert_eq!((saved.listen.map(|a| a.port()), saved.tunnel), (Some(9001), None));
+        std::fs::write(&file, r#"{"tunnel":"custom"}"#).unwrap();
+        assert_eq!(SavedSettings::load(dir.path()).unwrap().tunnel, Some(TunnelChoice::Custom));
     }
 }

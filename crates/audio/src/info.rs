@@ -6,81 +6,11 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::encoding::{Container, Encoding};
 use crate::{alaw, mulaw, wav};
 
 /// Sample rate assumed for headerless audio without a `rate=` parameter (the watsonx default).
 pub const DEFAULT_RATE: u32 = 8000;
-
-/// How samples are encoded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-#[serde(rename_all = "lowercase")]
-pub enum Encoding {
-    /// G.711 μ-law, one byte per sample.
-    Mulaw,
-    /// G.711 A-law, one byte per sample.
-    Alaw,
-    /// Signed 16-bit little-endian linear PCM.
-    Pcm16,
-}
-
-impl Encoding {
-    /// The lowercase name used in the database and JSON output.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Encoding::Mulaw => "mulaw",
-            Encoding::Alaw => "alaw",
-            Encoding::Pcm16 => "pcm16",
-        }
-    }
-
-    /// Parses the name written by [`Encoding::as_str`].
-    pub fn from_name(name: &str) -> Option<Encoding> {
-        match name {
-            "mulaw" => Some(Encoding::Mulaw),
-            "alaw" => Some(Encoding::Alaw),
-            "pcm16" => Some(Encoding::Pcm16),
-            _ => None,
-        }
-    }
-
-    fn bytes_per_sample(self) -> usize {
-        match self {
-            Encoding::Mulaw | Encoding::Alaw => 1,
-            Encoding::Pcm16 => 2,
-        }
-    }
-}
-
-/// How the samples were packaged in the request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-#[serde(rename_all = "lowercase")]
-pub enum Container {
-    /// Headerless samples, as the IBM documentation describes.
-    Raw,
-    /// A RIFF/WAVE file, as IBM's test client sends.
-    Wav,
-}
-
-impl Container {
-    /// The lowercase name used in the database and JSON output.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Container::Raw => "raw",
-            Container::Wav => "wav",
-        }
-    }
-
-    /// Parses the name written by [`Container::as_str`].
-    pub fn from_name(name: &str) -> Option<Container> {
-        match name {
-            "raw" => Some(Container::Raw),
-            "wav" => Some(Container::Wav),
-            _ => None,
-        }
-    }
-}
 
 /// Everything Earshot learned about a recording's audio bytes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -145,7 +75,10 @@ pub fn describe(bytes: &[u8], content_type: Option<&str>) -> Result<AudioInfo, A
     }
     let encoding = match mime.as_str() {
         "audio/alaw" | "audio/x-alaw" | "audio/pcma" | "audio/a-law" => Encoding::Alaw,
-        "audio/l16" | "audio/pcm" | "audio/x-pcm" => Encoding::Pcm16,
+        // RFC 2586: L16 is big-endian. The informal `audio/pcm` names carry
+        // what WAV and most tools write, little-endian.
+        "audio/l16" => Encoding::Pcm16Be,
+        "audio/pcm" | "audio/x-pcm" => Encoding::Pcm16,
         _ => Encoding::Mulaw,
     };
     let rate = match params.iter().find(|(k, _)| k == "rate") {
@@ -215,6 +148,7 @@ pub fn decode_pcm16(original: &[u8], info: &AudioInfo) -> Vec<i16> {
         Encoding::Mulaw => mulaw::decode_all(data),
         Encoding::Alaw => data.iter().map(|&c| alaw::decode(c)).collect(),
         Encoding::Pcm16 => data.chunks_exact(2).map(|b| i16::from_le_bytes([b[0], b[1]])).collect(),
+        Encoding::Pcm16Be => data.chunks_exact(2).map(|b| i16::from_be_bytes([b[0], b[1]])).collect(),
     }
 }
 
@@ -261,5 +195,24 @@ mod tests {
     fn empty_and_broken_audio_are_refused() {
         assert_eq!(describe(&[], None), Err(AudioError::Empty));
         assert!(matches!(describe(b"RIFFxxxxJUNKjunk", None), Err(AudioError::Wav(_))));
+    }
+
+    #[test]
+    fn headerless_l16_is_big_endian_as_rfc_2586_says() {
+        // 1000 and -2 in network byte order.
+        let bytes = [0x03, 0xE8, 0xFF, 0xFE];
+        let info = describe(&bytes, Some("audio/L16; rate=8000")).unwrap();
+        assert_eq!(info.encoding, Encoding::Pcm16Be);
+        assert_eq!(decode_pcm16(&bytes, &info), vec![1000, -2]);
+        let little = describe(&bytes, Some("audio/x-pcm")).unwrap();
+        assert_eq!(decode_pcm16(&bytes, &little), vec![-6141, -257]);
+    }
+
+    #[test]
+    fn headerless_alaw_is_decoded_as_alaw() {
+        // 0xD5 is A-law's smallest positive step (8), 0x55 its negative.
+        let info = describe(&[0xD5, 0x55], Some("audio/alaw")).unwrap();
+        assert_eq!((info.container, info.encoding, info.sample_count), (Container::Raw, Encoding::Alaw, 2));
+        assert_eq!(decode_pcm16(&[0xD5, 0x55], &info), vec![8, -8]);
     }
 }

@@ -1,0 +1,21 @@
+//! Earshot's audio formats, with no I/O: what a received `audio_recording`
+//! part contains ([`describe`]), decoding it to linear PCM
+//! ([`decode_pcm16`]), G.711 tables ([`mulaw`], [`alaw`]), RIFF/WAVE
+//! sniffing and the two WAV flavours Earshot writes ([`wav`]), and waveform
+//! peaks for drawing ([`peaks`]).
+//!
+//! The playback engine and the core both build on this crate, so playing a
+//! recording does not pull in the listener, HTTP or SQLite.
+
+pub mod alaw;
+mod encoding;
+mod info;
+pub mod mulaw;
+pub mod wav;
+mod waveform;
+
+pub use encoding::{Container, Encoding};
+pub use info::{
+    AudioError, AudioInfo, DEFAULT_RATE, decode_pcm16, describe, sample_bytes, split_content_type, to_mulaw,
+};
+pub use waveform::{Peak, peaks};

@@ -1,0 +1,140 @@
+//! Where recordings and the request log live, behind one seam.
+//!
+//! [`Backend`] is every operation the intake, the CLI and the desktop need:
+//! write jobs (through one group-committing writer), paged lists, finding a
+//! recording, its audio bytes, and change events. [`Store`] is a cheap handle
+//! to one backend; callers never learn which one it is. SQLite
+//! ([`SqliteStore`], one file per data dir) is the embedded default.
+//!
+//! This module does not know HTTP or the UI; it stores what it is given.
+
+mod job;
+mod page;
+mod sqlite;
+
+use std::fmt;
+use std::ops::Deref;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use tokio::sync::broadcast;
+
+pub use job::{Committed, Job, WriteError, Writer};
+pub use page::{Filter, MAX_PAGE, PREVIEW_BYTES, Page, RecordingDetail, RequestDetail, VerdictFilter, hex_dump};
+pub use sqlite::{BUSY_TIMEOUT, DB_FILE, SqliteStore, WAL_SOFT_LIMIT};
+
+use crate::events::Event;
+use crate::model::{RecordingSummary, RequestEntry, SessionSummary};
+
+/// Store failures.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The data dir could not be created or used.
+    #[error("cannot use data dir {path}: {source}")]
+    DataDir {
+        /// The directory.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// SQLite refused an operation.
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// No row for the id given.
+    #[error("no {what} matches {id:?}")]
+    NotFound {
+        /// `recording`, `session`, …
+        what: &'static str,
+        /// The id as given.
+        id: String,
+    },
+    /// A prefix matched several rows.
+    #[error("{id:?} matches {count} recordings; give more of the id")]
+    Ambiguous {
+        /// The prefix as given.
+        id: String,
+        /// How many matched.
+        count: usize,
+    },
+    /// The writer thread is gone (the process is shutting down).
+    #[error("the database writer has stopped")]
+    WriterGone,
+}
+
+/// What every store offers. Reads block (callers on an async runtime use
+/// `spawn_blocking`); writes go through [`Backend::writer`], whose jobs are
+/// committed in groups by one writer per store.
+pub trait Backend: Send + Sync + fmt::Debug {
+    /// Where the data is, for people: a file path or a server URL without its password.
+    fn describe(&self) -> String;
+
+    /// The store's writer, started on first use; every clone feeds the same one.
+    fn writer(&self) -> Result<Writer, StoreError>;
+
+    /// What changed, as the writer commits it: subscribe before reading so nothing is missed.
+    fn subscribe(&self) -> broadcast::Receiver<Event>;
+
+    /// Every call, newest activity first.
+    fn sessions(&self) -> Result<Vec<SessionSummary>, StoreError>;
+
+    /// Calls matching `filter`, newest activity first, `count` from `offset`.
+    fn sessions_page(&self, filter: &Filter, offset: usize, count: usize) -> Result<Page<SessionSummary>, StoreError>;
+
+    /// Recordings in time order, optionally of one call.
+    fn recordings(&self, session_id: Option<&str>) -> Result<Vec<RecordingSummary>, StoreError>;
+
+    /// A recording by full id or unique prefix; the newest version unless one is named.
+    fn find_recording(&self, id: &str, version: Option<u32>) -> Result<RecordingSummary, StoreError>;
+
+    /// A recording version by its row id.
+    fn recording_row(&self, row: i64) -> Result<RecordingSummary, StoreError>;
+
+    /// A recording with its metadata, token and the delivering request's headers.
+    fn recording_detail(&self, row: i64) -> Result<RecordingDetail, StoreError>;
+
+    /// The bytes exactly as received for a stored recording row.
+    fn audio(&self, row: i64) -> Result<Vec<u8>, StoreError>;
+
+    /// The request log, newest first, at most `limit` entries.
+    fn requests(&self, limit: usize) -> Result<Vec<RequestEntry>, StoreError>;
+
+    /// The request log matching `filter`, newest first.
+    fn requests_page(&self, filter: &Filter, offset: usize, count: usize) -> Result<Page<RequestEntry>, StoreError>;
+
+    /// One request log entry.
+    fn request(&self, id: i64) -> Result<RequestEntry, StoreError>;
+
+    /// The stored body of a logged request (kept for rejected requests only).
+    fn request_body(&self, id: i64) -> Result<Option<Vec<u8>>, StoreError>;
+
+    /// A request with a hex and text preview of its stored body.
+    fn request_detail(&self, id: i64) -> Result<RequestDetail, StoreError> {
+        let request = self.request(id)?;
+        let body = self.request_body(id)?.unwrap_or_default();
+        Ok(RequestDetail::new(request, &body))
+    }
+}
+
+/// A handle to the store in use. Cheap to clone; dereferences to [`Backend`].
+#[derive(Debug, Clone)]
+pub struct Store(Arc<dyn Backend>);
+
+impl Store {
+    /// Opens (creating if needed) the embedded SQLite store in `data_dir`.
+    pub fn open(data_dir: &Path) -> Result<Store, StoreError> {
+        Ok(Store::from_backend(SqliteStore::open(data_dir)?))
+    }
+
+    /// Wraps any backend.
+    pub fn from_backend(backend: impl Backend + 'static) -> Store {
+        Store(Arc::new(backend))
+    }
+}
+
+impl Deref for Store {
+    type Target = dyn Backend;
+
+    fn deref(&self) -> &(dyn Backend + 'static) {
+        &*self.0
+    }
+}

@@ -1,0 +1,173 @@
+//! The embedded store: one SQLite file per data dir, WAL mode, migrations
+//! from the `migrations/` folder, and one writer thread that commits in
+//! groups (see `writer`).
+//!
+//! Reads open a short-lived connection each, so the CLI and the desktop app
+//! can read while a listener writes, from the same or another process. The
+//! queries live one file per table: `recordings`, `requests`, `sessions`.
+
+mod migrate;
+mod recordings;
+mod requests;
+mod sessions;
+mod writer;
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags};
+use tokio::sync::broadcast;
+
+pub use writer::WAL_SOFT_LIMIT;
+
+use crate::events::{self, Event};
+use crate::model::{RecordingSummary, RequestEntry, SessionSummary};
+use crate::store::{Backend, Filter, Page, RecordingDetail, StoreError, Writer};
+
+/// The database file inside the data dir.
+pub const DB_FILE: &str = "earshot.db";
+
+/// How long a connection waits on another process's lock before giving up.
+/// Long enough to ride out the other side's group commit; far inside watsonx's 30 s timeout.
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The SQLite backend. Use it through [`crate::Store`]; it is public for
+/// tools and tests that need SQL on the file itself.
+#[derive(Debug)]
+pub struct SqliteStore {
+    path: PathBuf,
+    /// Started on first use, so a CLI that only reads never spawns it.
+    writer: Mutex<Option<Writer>>,
+    events: broadcast::Sender<Event>,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database in `data_dir` and brings its schema up to date.
+    pub fn open(data_dir: &Path) -> Result<SqliteStore, StoreError> {
+        std::fs::create_dir_all(data_dir)
+            .map_err(|source| StoreError::DataDir { path: data_dir.to_path_buf(), source })?;
+        let (events, _) = broadcast::channel(events::CAPACITY);
+        let store = SqliteStore { path: data_dir.join(DB_FILE), writer: Mutex::new(None), events };
+        let mut conn = store.connect_with(OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE)?;
+        // Recordings are 10–500 KB blobs: 64 KiB pages store them in a few
+        // overflow pages instead of dozens. Only takes effect on a new file.
+        conn.pragma_update(None, "page_size", 65536)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        migrate::migrate(&mut conn)?;
+        Ok(store)
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn connect_with(&self, flags: OpenFlags) -> Result<Connection, StoreError> {
+        let conn = Connection::open_with_flags(&self.path, flags | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        Ok(conn)
+    }
+
+    /// A read-write connection with Earshot's pragmas, for callers that need SQL directly.
+    pub fn connect(&self) -> Result<Connection, StoreError> {
+        self.connect_with(OpenFlags::SQLITE_OPEN_READ_WRITE)
+    }
+}
+
+impl Backend for SqliteStore {
+    fn describe(&self) -> String {
+        self.path.display().to_string()
+    }
+
+    fn writer(&self) -> Result<Writer, StoreError> {
+        let mut slot = self.writer.lock().expect("writer slot");
+        if let Some(writer) = slot.as_ref() {
+            return Ok(writer.clone());
+        }
+        let writer = writer::start(self, self.events.clone())?;
+        *slot = Some(writer.clone());
+        Ok(writer)
+    }
+
+    fn subscribe(&self) -> broadcast::Receiver<Event> {
+        self.events.subscribe()
+    }
+
+    fn sessions(&self) -> Result<Vec<SessionSummary>, StoreError> {
+        sessions::all(&self.connect()?)
+    }
+
+    fn sessions_page(&self, filter: &Filter, offset: usize, count: usize) -> Result<Page<SessionSummary>, StoreError> {
+        sessions::page(&self.connect()?, filter, offset, count)
+    }
+
+    fn recordings(&self, session_id: Option<&str>) -> Result<Vec<RecordingSummary>, StoreError> {
+        recordings::list(&self.connect()?, session_id)
+    }
+
+    fn find_recording(&self, id: &str, version: Option<u32>) -> Result<RecordingSummary, StoreError> {
+        recordings::find(&self.connect()?, id, version)
+    }
+
+    fn recording_row(&self, row: i64) -> Result<RecordingSummary, StoreError> {
+        recordings::by_row(&self.connect()?, row)
+    }
+
+    fn recording_detail(&self, row: i64) -> Result<RecordingDetail, StoreError> {
+        recordings::detail(&self.connect()?, row)
+    }
+
+    fn audio(&self, row: i64) -> Result<Vec<u8>, StoreError> {
+        recordings::audio(&self.connect()?, row)
+    }
+
+    fn requests(&self, limit: usize) -> Result<Vec<RequestEntry>, StoreError> {
+        requests::newest(&self.connect()?, limit)
+    }
+
+    fn requests_page(&self, filter: &Filter, offset: usize, count: usize) -> Result<Page<RequestEntry>, StoreError> {
+        requests::page(&self.connect()?, filter, offset, count)
+    }
+
+    fn request(&self, id: i64) -> Result<RequestEntry, StoreError> {
+        requests::by_id(&self.connect()?, id)
+    }
+
+    fn request_body(&self, id: i64) -> Result<Option<Vec<u8>>, StoreError> {
+        requests::body(&self.connect()?, id)
+    }
+}
+
+/// Page sizes the lists accept: 1 to [`crate::store::MAX_PAGE`].
+fn page_limit(limit: usize) -> i64 {
+    limit.clamp(1, crate::store::MAX_PAGE) as i64
+}
+
+/// SQLite integers are signed; counts and sizes are never negative.
+fn unsigned(row: &rusqlite::Row<'_>, column: &str) -> rusqlite::Result<u64> {
+    Ok(row.get::<_, i64>(column)?.max(0) as u64)
+}
+
+/// A JSON text column, `None` when absent or unreadable.
+fn json_column(text: Option<String>) -> Option<serde_json::Value> {
+    text.and_then(|t| serde_json::from_str(&t).ok())
+}
+
+/// A text column holding one of a closed set of names (`parse` returns `None` for the rest).
+fn named<T>(row: &rusqlite::Row<'_>, column: &str, parse: fn(&str) -> Option<T>) -> rusqlite::Result<T> {
+    let text: String = row.get(column)?;
+    parse(&text).ok_or_else(|| {
+        let index = row.as_ref().column_index(column).unwrap_or(0);
+        rusqlite::Error::FromSqlConversionFailure(
+            index,
+            rusqlite::types::Type::Text,
+            format!("unknown {column} {text:?}").into(),
+        )
+    })
+}
+
+/// Requests that draw attention: refused, failed, or with a bad or missing token.
+const FLAGGED: &str = "(q.status >= 400 OR q.auth_verdict IN ('invalid', 'missing'))";

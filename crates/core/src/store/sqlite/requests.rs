@@ -1,0 +1,134 @@
+//! The `requests` table: every HTTP request that reached a listener,
+//! whatever became of it, with what was learned on the way.
+
+use rusqlite::{Connection, OptionalExtension, params};
+use serde_json::Value;
+
+use super::{FLAGGED, json_column, named, page_limit, unsigned};
+use crate::model::{AuthSummary, NewRequest, Outcome, RequestEntry, TokenCheck};
+use crate::store::{Filter, Page, StoreError, VerdictFilter};
+
+/// The columns [`from_row`] reads (the body itself only as its length).
+const COLUMNS: &str = "id, received_at, method, path, query, remote_addr, headers_json, status, latency_us,
+    outcome, error_code, reason, session_id, recording_id, auth_verdict, auth_reason, jwt_header, jwt_claims,
+    parts_json, body_size, length(body) AS body_stored";
+
+fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<RequestEntry> {
+    Ok(RequestEntry {
+        id: row.get("id")?,
+        received_at: row.get("received_at")?,
+        method: row.get("method")?,
+        path: row.get("path")?,
+        query: row.get("query")?,
+        remote_addr: row.get("remote_addr")?,
+        headers: json_column(row.get("headers_json")?).unwrap_or(Value::Null),
+        status: row.get("status")?,
+        latency_ms: row.get::<_, i64>("latency_us")? as f64 / 1000.0,
+        outcome: named(row, "outcome", Outcome::from_name)?,
+        error: row.get("error_code")?,
+        reason: row.get("reason")?,
+        session_id: row.get("session_id")?,
+        recording_id: row.get("recording_id")?,
+        auth: AuthSummary {
+            verdict: named(row, "auth_verdict", TokenCheck::from_name)?,
+            reason: row.get("auth_reason")?,
+        },
+        jwt_header: json_column(row.get("jwt_header")?),
+        jwt_claims: json_column(row.get("jwt_claims")?),
+        parts: json_column(row.get("parts_json")?),
+        body_size: unsigned(row, "body_size")?,
+        body_stored: row.get::<_, Option<i64>>("body_stored")?.unwrap_or(0),
+    })
+}
+
+/// The newest `limit` entries, newest first.
+pub(super) fn newest(conn: &Connection, limit: usize) -> Result<Vec<RequestEntry>, StoreError> {
+    let sql = format!("SELECT {COLUMNS} FROM requests ORDER BY id DESC LIMIT ?1");
+    Ok(conn.prepare(&sql)?.query_map([limit as i64], from_row)?.collect::<Result<_, _>>()?)
+}
+
+/// One entry.
+pub(super) fn by_id(conn: &Connection, id: i64) -> Result<RequestEntry, StoreError> {
+    conn.query_row(&format!("SELECT {COLUMNS} FROM requests WHERE id = ?1"), [id], from_row)
+        .optional()?
+        .ok_or_else(|| StoreError::NotFound { what: "request", id: id.to_string() })
+}
+
+/// The body kept with an entry, if any.
+pub(super) fn body(conn: &Connection, id: i64) -> Result<Option<Vec<u8>>, StoreError> {
+    conn.query_row("SELECT body FROM requests WHERE id = ?1", [id], |r| r.get("body"))
+        .optional()?
+        .ok_or_else(|| StoreError::NotFound { what: "request", id: id.to_string() })
+}
+
+/// Entries matching `filter`, newest first, `count` from `offset`.
+pub(super) fn page(
+    conn: &Connection,
+    filter: &Filter,
+    offset: usize,
+    count: usize,
+) -> Result<Page<RequestEntry>, StoreError> {
+    let sql = format!(
+        "SELECT id FROM requests q
+         WHERE (?1 IS NULL OR (q.session_id >= ?1 AND q.session_id < ?6)
+                           OR (q.recording_id >= ?1 AND q.recording_id < ?6))
+           AND (?2 IS NULL OR q.received_at >= ?2) AND (?3 IS NULL OR q.received_at <= ?3)
+           AND (?4 IS NULL OR q.auth_verdict = ?4) AND (?5 = 0 OR {FLAGGED})"
+    );
+    let (low, high) = filter.prefix_range().unzip();
+    let args = params![
+        low,
+        filter.lower_bound(),
+        filter.upper_bound(),
+        filter.verdict.and_then(VerdictFilter::token_check).map(TokenCheck::as_str),
+        filter.verdict == Some(VerdictFilter::Flagged),
+        high
+    ];
+    let total: i64 = conn.query_row(&format!("SELECT COUNT(*) FROM ({sql})"), args, |r| r.get(0))?;
+    let ids: Vec<i64> = conn
+        .prepare(&format!("{sql} ORDER BY q.id DESC LIMIT {} OFFSET {}", page_limit(count), offset))?
+        .query_map(args, |r| r.get("id"))?
+        .collect::<Result<_, _>>()?;
+    let items = ids.into_iter().map(|id| by_id(conn, id)).collect::<Result<Vec<_>, _>>()?;
+    Ok(Page { items, total: total as u64, offset: offset as u64 })
+}
+
+/// Writes one entry; `recording_row` links it to the recording it delivered.
+pub(super) fn insert(
+    conn: &Connection,
+    r: &NewRequest,
+    outcome: Outcome,
+    recording_row: Option<i64>,
+    latency_us: i64,
+) -> rusqlite::Result<i64> {
+    conn.prepare_cached(
+        "INSERT INTO requests (received_at, method, path, query, remote_addr, headers_json, status, latency_us,
+            outcome, error_code, reason, session_id, recording_id, recording_row, auth_verdict, auth_reason,
+            jwt_header, jwt_claims, parts_json, body_size, body)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
+    )?
+    .execute(params![
+        r.received_at,
+        r.method,
+        r.path,
+        r.query,
+        r.remote_addr,
+        r.headers_json,
+        r.status,
+        latency_us,
+        outcome.as_str(),
+        r.error_code,
+        r.reason,
+        r.session_id,
+        r.recording_id,
+        recording_row,
+        r.auth.verdict.as_str(),
+        r.auth.reason,
+        r.auth.jwt_header.as_ref().map(Value::to_string),
+        r.auth.jwt_claims.as_ref().map(Value::to_string),
+        r.parts_json,
+        r.body_size as i64,
+        r.body,
+    ])?;
+    Ok(conn.last_insert_rowid())
+}
