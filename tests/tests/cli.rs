@@ -179,3 +179,40 @@ fn bad_arguments_unknown_ids_and_unwritable_paths_fail_clearly() {
     assert!(!output.status.success());
     assert!(stderr.contains("cannot write") && stderr.contains("a-file/out.wav"), "{stderr}");
 }
+
+/// `earshot serve | head -1`: once the reader of its output is gone, the
+/// listener must keep serving, not die on a broken pipe at its next line.
+#[test]
+fn serve_keeps_listening_when_its_stdout_reader_is_gone() {
+    let dir = TempDir::new().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let mut child = earshot_tests::earshot(&dir.path().join("data"))
+        .args(["serve", "--auth", "off", "--listen", &format!("127.0.0.1:{port}")])
+        .stdout(writer)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let client = reqwest::blocking::Client::new();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let answered = loop {
+        if let Ok(reply) = client.get(format!("http://127.0.0.1:{port}/")).send() {
+            break reply.status().as_u16();
+        }
+        if let Some(status) = child.try_wait().unwrap() {
+            let mut err = String::new();
+            std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut err).unwrap();
+            panic!("earshot serve exited ({status}) instead of listening: {err}");
+        }
+        assert!(std::time::Instant::now() < deadline, "earshot serve never answered");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    assert_eq!(answered, 200);
+    // Its start-up lines were all written into the void by now; it must still be here.
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    assert!(child.try_wait().unwrap().is_none(), "earshot serve died after its output went nowhere");
+    assert_eq!(client.get(format!("http://127.0.0.1:{port}/")).send().unwrap().status(), 200);
+    let _ = child.kill();
+    let _ = child.wait();
+}

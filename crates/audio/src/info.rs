@@ -74,7 +74,7 @@ pub fn describe(bytes: &[u8], content_type: Option<&str>) -> Result<AudioInfo, A
         return Err(AudioError::Wav(wav::WavError::NotRiff(mime)));
     }
     let encoding = match mime.as_str() {
-        "audio/alaw" | "audio/x-alaw" | "audio/pcma" | "audio/a-law" => Encoding::Alaw,
+        "audio/alaw" | "audio/x-alaw" | "audio/x-alaw-basic" | "audio/pcma" | "audio/a-law" => Encoding::Alaw,
         // RFC 2586: L16 is big-endian. The informal `audio/pcm` names carry
         // what WAV and most tools write, little-endian.
         "audio/l16" => Encoding::Pcm16Be,
@@ -211,8 +211,10 @@ mod tests {
     #[test]
     fn headerless_alaw_is_decoded_as_alaw() {
         // 0xD5 is A-law's smallest positive step (8), 0x55 its negative.
-        let info = describe(&[0xD5, 0x55], Some("audio/alaw")).unwrap();
-        assert_eq!((info.container, info.encoding, info.sample_count), (Container::Raw, Encoding::Alaw, 2));
-        assert_eq!(decode_pcm16(&[0xD5, 0x55], &info), vec![8, -8]);
+        for content_type in ["audio/alaw", "audio/x-alaw-basic;rate=8000", "audio/PCMA"] {
+            let info = describe(&[0xD5, 0x55], Some(content_type)).unwrap();
+            assert_eq!((info.container, info.encoding, info.sample_count), (Container::Raw, Encoding::Alaw, 2));
+            assert_eq!(decode_pcm16(&[0xD5, 0x55], &info), vec![8, -8], "{content_type}");
+        }
     }
 }

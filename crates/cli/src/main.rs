@@ -68,6 +68,14 @@ pub enum CliError {
     Message(String),
 }
 
+/// Prints a line on stdout. A reader that went away (`earshot serve | head -1`)
+/// must not take the listener down with it, as `println!` would.
+pub(crate) fn say(line: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{line}").and_then(|()| out.flush());
+}
+
 fn open_store(data_dir: Option<PathBuf>) -> Result<Store, CliError> {
     Ok(Store::open(&earshot_core::data_dir(data_dir)?)?)
 }

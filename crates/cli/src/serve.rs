@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use earshot_core::{AuthMode, IntakeConfig, ListenerStatus, Overrides, Resolved, SavedSettings, Server, Store};
 
-use crate::CliError;
+use crate::{CliError, say};
 
 /// Options of `earshot serve`. Each flag beats its `EARSHOT_*` variable,
 /// which beats `settings.json`.
@@ -83,11 +83,11 @@ pub fn run(data_dir: Option<PathBuf>, args: Args) -> Result<(), CliError> {
             );
         }
         // Tests and scripts read this line to find the port when listening on :0.
-        println!("listening on http://{local}");
-        println!("database: {}", store.describe());
-        println!("auth: {}", mode.as_str());
+        say(&format!("listening on http://{local}"));
+        say(&format!("database: {}", store.describe()));
+        say(&format!("auth: {}", mode.as_str()));
         if mode == AuthMode::Off {
-            println!("warning: no secret set, so tokens are not checked (pass --secret or set EARSHOT_SECRET)");
+            say("warning: no secret set, so tokens are not checked (pass --secret or set EARSHOT_SECRET)");
         }
         let tunnel = crate::tunnel::start(provider, local, mode)?;
         shutdown_signal().await;

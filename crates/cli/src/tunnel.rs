@@ -45,8 +45,8 @@ pub struct Running {
 pub fn start(provider: Option<Provider>, local: SocketAddr, auth: AuthMode) -> Result<Option<Running>, CliError> {
     let Some(provider) = provider else { return Ok(None) };
     if auth == AuthMode::Off {
-        println!(
-            "warning: the tunnel makes this listener public and it checks no token, so anyone with the URL can store recordings (pass --secret)"
+        crate::say(
+            "warning: the tunnel makes this listener public and it checks no token, so anyone with the URL can store recordings (pass --secret)",
         );
     }
     let name = provider.name();
@@ -75,14 +75,14 @@ pub async fn stop(running: Option<Running>) {
 
 fn print_status(provider: &str, status: &Status) {
     match status {
-        Status::Starting => println!("tunnel: starting {provider}"),
+        Status::Starting => crate::say(&format!("tunnel: starting {provider}")),
         Status::Online { url } => {
             let webhook = webhook_url(url, DEFAULT_WEBHOOK_PATH);
             // Tests and scripts read this line for the URL to give watsonx.
-            println!("public webhook URL: {webhook}");
-            println!("check it end to end: earshot selftest {webhook}");
+            crate::say(&format!("public webhook URL: {webhook}"));
+            crate::say(&format!("check it end to end: earshot selftest {webhook}"));
         }
-        Status::Error { message } => println!("tunnel: error: {message}"),
-        Status::Stopped => println!("tunnel: stopped"),
+        Status::Error { message } => crate::say(&format!("tunnel: error: {message}")),
+        Status::Stopped => crate::say("tunnel: stopped"),
     }
 }
