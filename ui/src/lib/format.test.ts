@@ -15,6 +15,7 @@ describe("format", () => {
     expect(time("2026-11-26T12:00:01.234Z")).toBe("2026-11-26 12:00:01.234");
     expect(audioFormat("mulaw", 8000, "raw")).toBe("μ-law 8 kHz raw");
     expect(audioFormat("pcm16", 22050, "wav")).toBe("PCM16 22.1 kHz WAV");
+    expect(audioFormat("pcm16be", 8000, "raw")).toBe("L16 (big-endian) 8 kHz raw");
   });
   it("flags bad and missing tokens only", () => {
     expect(verdict("valid")).toEqual({ label: "verified", bad: false });

@@ -1,5 +1,7 @@
 // Display formatting shared by the views. Pure functions, tested in format.test.ts.
 
+import type { Container, Encoding, TokenCheck } from "../ipc";
+
 /** First 8 characters of an id (UUIDs stay recognisable); the full id goes in a tooltip. */
 export function shortId(id: string): string {
   return id.length > 8 ? id.slice(0, 8) : id;
@@ -26,14 +28,14 @@ export function time(stamp: string): string {
 }
 
 /** `μ-law 8 kHz raw`, `PCM16 16 kHz WAV`. */
-export function audioFormat(encoding: string, rate: number, container: string): string {
-  const name: Record<string, string> = { mulaw: "μ-law", alaw: "A-law", pcm16: "PCM16" };
+export function audioFormat(encoding: Encoding, rate: number, container: Container): string {
+  const name: Record<Encoding, string> = { mulaw: "μ-law", alaw: "A-law", pcm16: "PCM16", pcm16be: "L16 (big-endian)" };
   const khz = rate % 1000 === 0 ? `${rate / 1000}` : (rate / 1000).toFixed(1);
-  return `${name[encoding] ?? encoding} ${khz} kHz ${container === "wav" ? "WAV" : "raw"}`;
+  return `${name[encoding]} ${khz} kHz ${container === "wav" ? "WAV" : "raw"}`;
 }
 
-/** Verdict label and whether it should be flagged. */
-export function verdict(value: string): { label: string; bad: boolean } {
+/** Token check label and whether it should be flagged. */
+export function verdict(value: TokenCheck): { label: string; bad: boolean } {
   switch (value) {
     case "valid":
       return { label: "verified", bad: false };
@@ -41,7 +43,7 @@ export function verdict(value: string): { label: string; bad: boolean } {
       return { label: "bad token", bad: true };
     case "missing":
       return { label: "no token", bad: true };
-    default:
+    case "off":
       return { label: "not checked", bad: false };
   }
 }
