@@ -8,6 +8,10 @@
 //! stopped asking for audio ([`STALL`]), and turns each into events. It never
 //! panics on a device problem: the stream is dropped, the state becomes
 //! [`PlayState::Error`], and the next `Play` tries the device again.
+//!
+//! Every [`PlayerEvent::Error`] is followed by a [`PlayerEvent::State`] saying
+//! where playback stands, so a listener that shows the last state is never
+//! left showing `Playing` next to an output that did not open.
 
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -88,7 +92,8 @@ pub enum PlayerEvent {
         /// When the callback ran.
         at: Instant,
     },
-    /// A refused control (state unchanged), or an output failure (followed by `State(Error)`).
+    /// A refused control, or an output failure. A `State` event always follows: the unchanged
+    /// state after a refusal, `Error` after an output failure (never `Playing`).
     Error(PlaybackError),
 }
 
@@ -252,10 +257,11 @@ impl Engine {
             Control::ChooseDevice(wanted) => self.choose(wanted),
             Control::Shutdown => Ok(()),
         };
+        let failed = result.is_err();
         if let Err(error) = result {
             self.emit(PlayerEvent::Error(error));
         }
-        self.report(true);
+        self.report(true, failed);
     }
 
     fn load(&mut self, track: Track) -> Result<(), PlaybackError> {
@@ -286,6 +292,7 @@ impl Engine {
     }
 
     /// Opens the device if it is not open, moving the pipeline to the device's rate.
+    /// On failure nothing is open and the state is [`PlayState::Error`]; the caller reports it.
     fn ensure_open(&mut self) -> Result<(), PlaybackError> {
         let Sink::Device { wanted, open } = &mut self.sink else {
             return Ok(());
@@ -309,7 +316,7 @@ impl Engine {
         match opened {
             Ok((stream, pipeline)) => {
                 if let Some(error) = rebuild_error {
-                    return self.fail(error);
+                    return Err(self.close(error));
                 }
                 self.pipeline = pipeline;
                 let event = PlayerEvent::Output {
@@ -322,33 +329,38 @@ impl Engine {
                 self.emit(event);
                 Ok(())
             }
-            Err(error) => self.fail(error),
+            Err(error) => Err(self.close(error)),
         }
     }
 
-    /// Drops the stream and reports the failure; the error is already emitted, so this returns Ok.
-    fn fail(&mut self, error: PlaybackError) -> Result<(), PlaybackError> {
+    /// Drops the stream and puts the pipeline in [`PlayState::Error`]; returns `error` to report.
+    fn close(&mut self, error: PlaybackError) -> PlaybackError {
         if let Sink::Device { open, .. } = &mut self.sink {
             *open = None;
         }
         lock(&self.pipeline).set_state(PlayState::Error);
+        error
+    }
+
+    /// An output failure noticed between controls: close, then report the error and the state.
+    fn fail(&mut self, error: PlaybackError) {
+        let error = self.close(error);
         self.emit(PlayerEvent::Error(error));
-        self.report(false);
-        Ok(())
+        self.report(false, true);
     }
 
     fn tick(&mut self) {
         while let Ok(error) = self.errors.try_recv() {
-            let _ = self.fail(error);
+            self.fail(error);
         }
         let fault = lock(&self.pipeline).take_fault();
         if let Some(error) = fault {
-            let _ = self.fail(error);
+            self.fail(error);
         }
         if let Some(error) = self.stalled() {
-            let _ = self.fail(error);
+            self.fail(error);
         }
-        self.report(false);
+        self.report(false, false);
     }
 
     /// A device stream that stopped calling back while playing.
@@ -365,26 +377,28 @@ impl Engine {
             .then(|| PlaybackError::Device(format!("the output device stopped asking for audio for {STALL:?}")))
     }
 
-    /// Emits state changes, the first audible callback, and the position.
-    fn report(&mut self, after_control: bool) {
+    /// Emits the first audible callback, the position, and the state when it changed (or
+    /// always, with `restate`: after an error).
+    fn report(&mut self, after_control: bool, restate: bool) {
         let (state, position, duration, first_audio) = {
             let pipeline = lock(&self.pipeline);
             let duration = pipeline.track().map_or(0.0, Track::duration_secs);
             (pipeline.state(), pipeline.position_secs(), duration, pipeline.first_audio())
         };
         let changed = state != self.last_state;
-        if changed {
-            self.last_state = state;
-            self.emit(PlayerEvent::State(state));
-        }
         if let Some(at) = first_audio
             && self.reported_start != Some(at)
         {
             self.reported_start = Some(at);
             self.emit(PlayerEvent::AudioStarted { at });
         }
+        // The position first, so a listener that stops at `Ended` has already seen the end.
         if after_control || changed || state == PlayState::Playing {
             self.emit(PlayerEvent::Position { position, duration });
+        }
+        if changed || restate {
+            self.last_state = state;
+            self.emit(PlayerEvent::State(state));
         }
     }
 }

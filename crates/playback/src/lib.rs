@@ -6,7 +6,8 @@
 //! - [`pipeline`]: loop wrap → resampler (rate and speed) → gain → channels;
 //!   run by the device callback and the headless sink alike.
 //! - [`engine`]: the [`Player`] handle and the thread that owns the output.
-//! - [`device`]: cpal — listing outputs and opening a stream in any sample format.
+//! - [`device`]: cpal — listing outputs (PulseAudio's own sinks when its server
+//!   answers, ALSA's otherwise) and opening a stream in any sample format.
 //!
 //! ```no_run
 //! use earshot_playback::{Control, Player, PlayerEvent, PlayState, Track};

@@ -35,8 +35,11 @@ const NORMALISE_MAX_GAIN: f32 = 100.0;
 /// Tolerance for float rounding in `count × step` when comparing with a frame index.
 const EPSILON: f64 = 1e-6;
 
-/// Where playback stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Where playback stands. Serialized as its lowercase name (`"playing"`), which is what the
+/// desktop UI's union type lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "lowercase")]
 pub enum PlayState {
     /// Nothing playing, position at the start (also before anything is loaded).
     Stopped,

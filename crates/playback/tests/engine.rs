@@ -1,11 +1,12 @@
-//! The engine's state machine on the headless sink: the same pipeline a device
-//! callback runs, pulled by the test instead of a sound card.
+//! The engine's state machine on the headless sink (the same pipeline a device
+//! callback runs, pulled by the test instead of a sound card), and what it
+//! reports when the output cannot open.
 
 mod common;
 
 use std::time::Duration;
 
-use common::{tone, wait_for};
+use common::{collect_for, in_child, is_child, skip, tone, wait_for};
 use earshot_playback::{Control, PlayState, PlaybackError, Player, PlayerEvent};
 
 const RATE: u32 = 48_000;
@@ -144,4 +145,84 @@ fn an_unknown_device_is_a_clear_error_not_a_panic() {
     );
     wait_for(&events, WAIT, "Error state", state(PlayState::Error));
     player.shutdown();
+}
+
+/// The states reported after `Play` on an output that cannot open.
+fn play_on_a_missing_output(player: &Player) -> (Vec<PlayerEvent>, Vec<PlayerEvent>) {
+    let events = player.subscribe();
+    player.send(Control::Load(tone(1000.0, 0.5))).unwrap();
+    let after_load = collect_for(&events, Duration::from_millis(500));
+    player.send(Control::Play).unwrap();
+    let after_play = collect_for(&events, Duration::from_millis(500));
+    (after_load, after_play)
+}
+
+fn states(events: &[PlayerEvent]) -> Vec<PlayState> {
+    events.iter().filter_map(|e| if let PlayerEvent::State(s) = e { Some(*s) } else { None }).collect()
+}
+
+/// Regression: with no sound server, Play reported `Playing` right after the output error,
+/// so the app showed "❚❚ Pause / playing 0:00.0" next to the message.
+#[test]
+fn play_with_no_output_reports_error_not_playing() {
+    let player = Player::start(Some("no-such-output-device".into()));
+    let (after_load, after_play) = play_on_a_missing_output(&player);
+    player.shutdown();
+    for (what, events) in [("Load", &after_load), ("Play", &after_play)] {
+        assert!(
+            events.iter().any(|e| matches!(e, PlayerEvent::Error(PlaybackError::UnknownDevice(_)))),
+            "{what}: {events:?}"
+        );
+        let states = states(events);
+        assert!(!states.contains(&PlayState::Playing), "{what} reported Playing: {events:?}");
+        assert_eq!(states.last(), Some(&PlayState::Error), "{what}: {events:?}");
+    }
+}
+
+/// Regression, the same with the system default and no sound server at all (a child process
+/// whose PulseAudio address leads nowhere): the no-device error, then `Error`, never `Playing`.
+/// Only under `scripts/with-audio.sh` (`EARSHOT_AUDIO_TEST`), whose setup makes ALSA's `default`
+/// the PulseAudio plugin; elsewhere ALSA's default may be a sound card that plays.
+#[test]
+fn play_with_no_sound_server_reports_error_not_playing() {
+    if std::env::var_os("EARSHOT_AUDIO_TEST").is_none() {
+        skip("ALSA's default may be a sound card here: scripts/with-audio.sh routes it to PulseAudio");
+        return;
+    }
+    if !is_child() {
+        let nowhere = "/nonexistent/earshot-no-sound-server";
+        in_child(
+            "play_with_no_sound_server_reports_error_not_playing",
+            &[
+                ("PULSE_SERVER", &format!("unix:{nowhere}/native")),
+                ("PULSE_RUNTIME_PATH", nowhere),
+                ("XDG_RUNTIME_DIR", nowhere),
+            ],
+        );
+        return;
+    }
+    let player = Player::start(None);
+    let (_, after_play) = play_on_a_missing_output(&player);
+    player.shutdown();
+    assert!(after_play.contains(&PlayerEvent::Error(PlaybackError::NoDevice)), "{after_play:?}");
+    let states = states(&after_play);
+    assert!(!states.contains(&PlayState::Playing), "Play reported Playing: {after_play:?}");
+    assert_eq!(states.last(), Some(&PlayState::Error), "{after_play:?}");
+}
+
+/// A refused control is followed by the unchanged state, so a listener that marks itself
+/// "not playing" on any error learns at once that playback goes on.
+#[test]
+fn a_refused_control_is_followed_by_the_unchanged_state() {
+    let (player, _sink) = Player::headless(RATE, 1);
+    let events = player.subscribe();
+    player.send(Control::Load(tone(440.0, 1.0))).unwrap();
+    player.send(Control::Play).unwrap();
+    wait_for(&events, WAIT, "Playing", state(PlayState::Playing));
+    player.send(Control::SetVolume(7.0)).unwrap();
+    let after = collect_for(&events, Duration::from_millis(200));
+    player.shutdown();
+    let error = after.iter().position(|e| matches!(e, PlayerEvent::Error(PlaybackError::BadControl(_))));
+    let restated = after.iter().position(|e| *e == PlayerEvent::State(PlayState::Playing));
+    assert!(matches!((error, restated), (Some(e), Some(s)) if s > e), "{after:?}");
 }

@@ -2,7 +2,7 @@
 //! engine (cpal), never an HTML audio element. Position and state stream to
 //! the UI over a `tauri::ipc::Channel`.
 
-use earshot_playback::{Control, PlayerEvent, Track};
+use earshot_playback::{Control, PlayState, PlayerEvent, Track};
 use serde::{Deserialize, Serialize};
 use tauri::State;
 use tauri::ipc::Channel;
@@ -57,10 +57,10 @@ pub enum PlayerUpdate {
         /// Its length in seconds.
         duration: f64,
     },
-    /// `stopped`, `playing`, `paused`, `ended` or `error`.
+    /// Where playback stands; one follows every error.
     State {
-        /// The state name.
-        state: String,
+        /// `stopped`, `playing`, `paused`, `ended` or `error`.
+        state: PlayState,
     },
     /// Where playback is.
     Position {
@@ -79,7 +79,7 @@ pub enum PlayerUpdate {
 fn update(event: PlayerEvent) -> Option<PlayerUpdate> {
     Some(match event {
         PlayerEvent::Loaded { duration, .. } => PlayerUpdate::Loaded { duration },
-        PlayerEvent::State(state) => PlayerUpdate::State { state: format!("{state:?}").to_lowercase() },
+        PlayerEvent::State(state) => PlayerUpdate::State { state },
         PlayerEvent::Position { position, duration } => PlayerUpdate::Position { position, duration },
         PlayerEvent::Error(e) => PlayerUpdate::Error { message: e.to_string() },
         PlayerEvent::Output { .. } | PlayerEvent::AudioStarted { .. } => return None,
@@ -137,4 +137,28 @@ pub async fn player_control(state: State<'_, Desktop>, action: PlayerAction) -> 
         PlayerAction::Normalise { on } => Control::SetNormalise(on),
     };
     state.player().send(control).map_err(|e| IpcError::new("playback", e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use earshot_playback::{PlayState, PlayerEvent};
+    use serde_json::json;
+
+    use super::update;
+
+    /// Regression: the state was sent as `format!("{state:?}").to_lowercase()`; it is the
+    /// engine's own serialized enum, the union the UI branches on.
+    #[test]
+    fn player_state_reaches_the_ui_as_the_engines_enum_not_debug_text() {
+        let sent: Vec<_> =
+            [PlayState::Stopped, PlayState::Playing, PlayState::Paused, PlayState::Ended, PlayState::Error]
+                .into_iter()
+                .map(|state| serde_json::to_value(update(PlayerEvent::State(state))).unwrap())
+                .collect();
+        let expected: Vec<_> = ["stopped", "playing", "paused", "ended", "error"]
+            .into_iter()
+            .map(|name| json!({"kind": "state", "state": name}))
+            .collect();
+        assert_eq!(sent, expected);
+    }
 }

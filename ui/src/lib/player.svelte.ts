@@ -2,9 +2,30 @@
 // whole window, shared by whichever detail pane is showing.
 import { api, errorMessage, onPlayerUpdate, type PlayerUpdate } from "../ipc";
 
+/** Where the native player stands: the engine's `PlayState`, serialized by name. */
+export type PlayState = "stopped" | "playing" | "paused" | "ended" | "error";
+
+const PLAY_STATES: readonly PlayState[] = ["stopped", "playing", "paused", "ended", "error"];
+
+/** A state name from the engine; anything unknown counts as not playing. */
+function playState(name: string): PlayState {
+  return PLAY_STATES.find((s) => s === name) ?? "error";
+}
+
+/** What the player pane of one recording shows. */
+export interface PlayerView {
+  state: PlayState;
+  /** Whether the button offers Pause (true) or Play. */
+  playing: boolean;
+  /** Seconds. */
+  position: number;
+  /** Seconds; the recording's own length until the engine reports the loaded track's. */
+  duration: number;
+}
+
 class PlayerState {
   row = $state<number | null>(null);
-  state = $state("stopped");
+  state = $state<PlayState>("stopped");
   position = $state(0);
   duration = $state(0);
   error = $state("");
@@ -14,6 +35,8 @@ class PlayerState {
   loop = $state<[number, number] | null>(null);
   autoAdvance = $state(true);
   endedCount = $state(0);
+  /** Recording lengths in seconds by row, known before anything is loaded. */
+  private lengths = $state<Record<number, number>>({});
   private subscribed = false;
 
   apply(update: PlayerUpdate) {
@@ -24,15 +47,17 @@ class PlayerState {
         this.error = "";
         break;
       case "state":
-        this.state = update.state;
-        if (update.state === "ended") this.endedCount++;
+        this.state = playState(update.state);
+        if (this.state === "ended") this.endedCount++;
         break;
       case "position":
         this.position = update.position;
         this.duration = update.duration;
         break;
       case "error":
+        // Not playing until the engine says otherwise; it follows every error with its state.
         this.error = update.message;
+        this.state = "error";
         break;
     }
   }
@@ -49,7 +74,30 @@ class PlayerState {
       await work();
     } catch (e) {
       this.error = errorMessage(e);
+      this.state = "error";
     }
+  }
+
+  /** Makes `row`'s length known before its first Play: `durationMs` from the recording summary, or asked for. */
+  async select(row: number, durationMs?: number) {
+    if (durationMs !== undefined) {
+      this.lengths[row] = durationMs / 1000;
+      return;
+    }
+    if (row in this.lengths) return;
+    try {
+      const detail = await api.recordingDetail(row);
+      this.lengths[row] = detail.recording.duration_ms / 1000;
+    } catch {
+      // The detail view shows why the recording cannot be read; the length stays unknown (0).
+    }
+  }
+
+  /** What the pane for `row` shows: the engine's state once `row` is loaded, else stopped at 0. */
+  view(row: number): PlayerView {
+    const known = this.lengths[row] ?? 0;
+    if (this.row !== row) return { state: "stopped", playing: false, position: 0, duration: known };
+    return { state: this.state, playing: this.state === "playing", position: this.position, duration: this.duration || known };
   }
 
   /** Loads `row` (stopping whatever played) and optionally starts it, keeping speed, volume and normalise. */
@@ -57,6 +105,10 @@ class PlayerState {
     return this.run(async () => {
       this.row = row;
       this.loop = null;
+      this.state = "stopped";
+      this.position = 0;
+      this.duration = this.lengths[row] ?? 0;
+      this.error = "";
       await api.playerLoad(row, autoplay);
       await api.playerControl({ action: "speed", factor: this.speed });
       await api.playerControl({ action: "volume", level: this.volume });

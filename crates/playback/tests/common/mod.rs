@@ -39,3 +39,40 @@ pub fn wait_for(
         }
     }
 }
+
+/// Every event that arrives within `window`.
+pub fn collect_for(events: &Receiver<PlayerEvent>, window: Duration) -> Vec<PlayerEvent> {
+    let deadline = Instant::now() + window;
+    std::iter::from_fn(|| events.recv_timeout(deadline.saturating_duration_since(Instant::now())).ok()).collect()
+}
+
+/// Runs the test `name` of this test binary again in a child process with `env` set (and
+/// `EARSHOT_TEST_CHILD=1`, which the test checks to know it is the child); panics with the
+/// child's output unless it passed. For settings a test cannot change in its own process,
+/// such as where the sound server is.
+pub fn in_child(name: &str, env: &[(&str, &str)]) {
+    let exe = std::env::current_exe().expect("test binary path");
+    let output = std::process::Command::new(exe)
+        .args(["--exact", name, "--nocapture", "--test-threads=1"])
+        .env("EARSHOT_TEST_CHILD", "1")
+        .envs(env.iter().copied())
+        .output()
+        .expect("run the test binary");
+    let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    assert!(output.status.success() && text.contains("1 passed"), "child run of {name} failed:\n{text}");
+}
+
+/// Whether this process is the child [`in_child`] started.
+pub fn is_child() -> bool {
+    std::env::var_os("EARSHOT_TEST_CHILD").is_some()
+}
+
+/// Ends a test that cannot run its real part here: `SKIPPED: …` for a developer without a
+/// sound server, but a failure under `EARSHOT_STRICT` (`make test`), where every test must run.
+pub fn skip(reason: &str) {
+    assert!(
+        std::env::var_os("EARSHOT_STRICT").is_none(),
+        "{reason}, and EARSHOT_STRICT is set (make test): this test must run, not skip"
+    );
+    eprintln!("SKIPPED: {reason}");
+}
