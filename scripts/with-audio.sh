@@ -31,6 +31,9 @@ pulseaudio --daemonize=yes --exit-idle-time=-1 --disallow-exit -n --use-pid-file
     --load="module-null-sink sink_name=nullsink" \
     --load=module-always-sink
 export PULSE_SERVER="unix:$XDG_RUNTIME_DIR/pulse/native"
+# cpal's native PulseAudio client sends a cookie even to an anonymous server
+# and is refused without one; the daemon writes it here.
+export PULSE_COOKIE="$XDG_CONFIG_HOME/pulse/cookie"
 
 for _ in $(seq 100); do
     pactl info >/dev/null 2>&1 && break

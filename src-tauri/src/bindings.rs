@@ -9,6 +9,7 @@ use earshot_core::{
     AuthMode, AuthSummary, Event, Filter, ListenFault, ListenerStatus, Outcome, Page, RecordingDetail,
     RecordingSummary, RequestDetail, RequestEntry, SessionSummary, TokenCheck, TunnelChoice, VerdictFilter,
 };
+use earshot_playback::PlayState;
 use earshot_tunnel::selftest::Outcome as HopOutcome;
 use earshot_tunnel::{Hop, HopResult, LogLine, LogSource, SelfTestReport, Status};
 use ts_rs::{Config, TS};
@@ -47,6 +48,7 @@ pub fn typescript() -> String {
         SetupInfo::decl(&cfg),
         IpcError::decl(&cfg),
         PlayerAction::decl(&cfg),
+        PlayState::decl(&cfg),
         PlayerUpdate::decl(&cfg),
         Status::decl(&cfg),
         TunnelChoice::decl(&cfg),

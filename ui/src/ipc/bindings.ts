@@ -445,15 +445,17 @@ level: number, } | { "action": "normalise",
  */
 on: boolean, };
 
+export type PlayState = "stopped" | "playing" | "paused" | "ended" | "error";
+
 export type PlayerUpdate = { "kind": "loaded", 
 /**
  * Its length in seconds.
  */
 duration: number, } | { "kind": "state", 
 /**
- * The state name.
+ * `stopped`, `playing`, `paused`, `ended` or `error`.
  */
-state: string, } | { "kind": "position", 
+state: PlayState, } | { "kind": "position", 
 /**
  * Seconds from the start.
  */

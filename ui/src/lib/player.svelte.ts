@@ -1,9 +1,8 @@
 // The native player's state as the UI sees it: one subscription for the
 // whole window, shared by whichever detail pane is showing.
-import { api, errorMessage, onPlayerUpdate, type PlayerUpdate } from "../ipc";
+import { api, errorMessage, onPlayerUpdate, type PlayState, type PlayerUpdate } from "../ipc";
 
-/** Where the native player stands: the engine's `PlayState`, serialized by name. */
-export type PlayState = "stopped" | "playing" | "paused" | "ended" | "error";
+export type { PlayState };
 
 const PLAY_STATES: readonly PlayState[] = ["stopped", "playing", "paused", "ended", "error"];
 

@@ -32,6 +32,11 @@ const QUEUE: usize = 1024;
 /// `journal_size_limit` trims the file to it whenever the WAL restarts.
 pub const WAL_SOFT_LIMIT: u64 = 64 * 1024 * 1024;
 
+/// Longest the writer waits for the WAL to come back under its limit; a
+/// reader that holds an old snapshot longer than this (a stuck process) does
+/// not stop the listener storing.
+const TRUNCATE_PATIENCE: Duration = Duration::from_secs(2);
+
 /// How long without a commit counts as idle; an idle store gets its WAL truncated.
 const IDLE: Duration = Duration::from_secs(1);
 
@@ -105,10 +110,32 @@ fn write_loop(
             // The caller may have gone (client hung up); the write stands regardless.
             let _ = envelope.reply.send(result);
         }
-        if wal_size(&wal) > WAL_SOFT_LIMIT
-            && let Err(e) = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
-        {
-            tracing::warn!(target: "earshot::store", "could not bring the WAL back under its limit: {e}");
+        if wal_size(&wal) > WAL_SOFT_LIMIT {
+            bring_wal_under_limit(&conn, &wal);
+        }
+    }
+}
+
+/// Checkpoints and truncates the WAL on the writer's own connection, retrying
+/// while the checkpoint thread holds the checkpoint lock (SQLite answers a
+/// second checkpointer "busy" at once, without waiting). Holding the writer
+/// here is the back-pressure: no new group commits until the WAL is back
+/// under its limit, or [`TRUNCATE_PATIENCE`] has passed.
+fn bring_wal_under_limit(conn: &Connection, wal: &PathBuf) {
+    let deadline = std::time::Instant::now() + TRUNCATE_PATIENCE;
+    loop {
+        // (busy, frames in the log, frames checkpointed); busy = 1 when another checkpoint ran.
+        match conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get::<_, i64>(0)) {
+            Ok(0) if wal_size(wal) <= WAL_SOFT_LIMIT => return,
+            Ok(_) if std::time::Instant::now() < deadline => std::thread::sleep(Duration::from_millis(2)),
+            Ok(_) => {
+                tracing::warn!(target: "earshot::store", "the WAL is over {WAL_SOFT_LIMIT} bytes and a reader keeps it there");
+                return;
+            }
+            Err(e) => {
+                tracing::warn!(target: "earshot::store", "could not bring the WAL back under its limit: {e}");
+                return;
+            }
         }
     }
 }
