@@ -59,6 +59,9 @@ pub struct Desktop {
     server: Server,
     /// What the environment set, minus what the user has since changed in the app.
     overrides: Mutex<Overrides>,
+    /// `settings.json` as last read or written: read once at launch, kept in
+    /// step by every save, so the setup and tunnel cards do not re-read the file.
+    saved: Mutex<SavedSettings>,
     waveforms: Mutex<HashMap<(i64, usize), Vec<Peak>>>,
     player: Mutex<Option<Player>>,
     tunnels: TunnelSlot,
@@ -70,7 +73,7 @@ impl Desktop {
     /// Opens the store and checks the settings file; the listener starts with [`Desktop::start_listener`].
     pub fn open(launch: Launch) -> IpcResult<Desktop> {
         let store = Store::open(&launch.data_dir)?;
-        SavedSettings::load(&launch.data_dir)?;
+        let saved = SavedSettings::load(&launch.data_dir)?;
         Ok(Desktop {
             server: Server::new(store.clone()),
             env_ngrok_token: launch.ngrok_authtoken,
@@ -80,6 +83,7 @@ impl Desktop {
             data_dir: launch.data_dir,
             store,
             overrides: Mutex::new(launch.overrides),
+            saved: Mutex::new(saved),
             waveforms: Mutex::new(HashMap::new()),
             player: Mutex::new(None),
             tunnels: TunnelSlot::default(),
@@ -106,10 +110,19 @@ impl Desktop {
     }
 
     fn saved(&self) -> SavedSettings {
-        SavedSettings::load(&self.data_dir).unwrap_or_else(|e| {
-            tracing::warn!(target: "earshot::desktop", "settings: {e}");
-            SavedSettings::default()
-        })
+        self.saved.lock().expect("saved settings lock").clone()
+    }
+
+    /// Applies `apply` to the saved settings, writes `settings.json`, and
+    /// returns (before, after).
+    fn save(&self, apply: impl FnOnce(&mut SavedSettings)) -> IpcResult<(SavedSettings, SavedSettings)> {
+        let mut saved = self.saved.lock().expect("saved settings lock");
+        let before = saved.clone();
+        let mut after = before.clone();
+        apply(&mut after);
+        after.save(&self.data_dir)?;
+        *saved = after.clone();
+        Ok((before, after))
     }
 
     /// The settings in force now.
@@ -152,9 +165,7 @@ impl Desktop {
 
     /// Saves a tunnel setting; unlike [`Desktop::change`], the listener keeps running.
     pub fn save_tunnel(&self, apply: impl FnOnce(&mut SavedSettings)) -> IpcResult<()> {
-        let mut saved = SavedSettings::load(&self.data_dir)?;
-        apply(&mut saved);
-        Ok(saved.save(&self.data_dir)?)
+        self.save(apply).map(|_| ())
     }
 
     /// The ngrok authtoken: the one saved in the app (`saved`, from [`Desktop::tunnel_settings`]),
@@ -185,10 +196,7 @@ impl Desktop {
     /// Applies a change, saves it to `settings.json`, and restarts the listener.
     /// What the user just set wins over the environment for the rest of this run.
     pub async fn change(&self, apply: impl FnOnce(&mut SavedSettings)) -> IpcResult<ListenerStatus> {
-        let before = SavedSettings::load(&self.data_dir)?;
-        let mut saved = before.clone();
-        apply(&mut saved);
-        saved.save(&self.data_dir)?;
+        let (before, saved) = self.save(apply)?;
         {
             let mut overrides = self.overrides.lock().expect("overrides lock");
             if saved.listen != before.listen {

@@ -269,7 +269,7 @@ fn a_call_appears_live_opens_and_exports_in_the_real_app() {
 
     // Native playback through the engine (a PulseAudio null sink under `make test`).
     driver.click("[data-testid=play]");
-    let playing = driver.wait_until("playback to advance", Duration::from_secs(15), |d| {
+    let playing = driver.wait_until("playback to advance", Duration::from_secs(30), |d| {
         let shown = d.text_of("[data-testid=player-state]")?;
         let seconds: f64 = shown.split_whitespace().nth(1)?.split(':').nth(1)?.parse().ok()?;
         (shown.starts_with("playing") && seconds > 0.2).then_some(shown)
@@ -278,7 +278,7 @@ fn a_call_appears_live_opens_and_exports_in_the_real_app() {
     assert!(heading.contains(id), "detail shows the first recording: {heading}");
     // Auto-advance is on by default: the first recording's end is seen as the
     // second one opening (a stop or a pause would leave the first one shown).
-    let advanced = driver.wait_until("playback to end and advance", Duration::from_secs(15), |d| {
+    let advanced = driver.wait_until("playback to end and advance", Duration::from_secs(30), |d| {
         d.text_of(".detail h2").filter(|t| t.contains(next_id))
     });
     println!("advanced to {advanced}");

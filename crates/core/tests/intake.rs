@@ -2,41 +2,23 @@
 //! 127.0.0.1:0 with `reqwest` multipart: what is stored, what is answered,
 //! what is logged.
 
-use std::sync::Arc;
+mod common;
 
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use chrono::{DateTime, TimeZone, Utc};
+use common::{Fixture, now};
 use earshot_audio::wav;
-use earshot_core::Store;
-use earshot_core::{AuthConfig, AuthMode, Secret};
+use earshot_core::AuthMode;
 use earshot_core::{Event, jwt};
-use earshot_core::{Intake, IntakeConfig};
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
-use tempfile::TempDir;
 use tower::ServiceExt;
 
 const SECRET: &str = "correct horse battery staple";
 
-fn now() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 26, 12, 0, 0).unwrap()
-}
-
-struct Fixture {
-    _dir: TempDir,
-    store: Store,
-    intake: Intake,
-}
-
 fn fixture_with(mode: AuthMode, max_body: usize) -> Fixture {
-    let dir = TempDir::new().unwrap();
-    let store = Store::open(dir.path()).unwrap();
-    let secret = (mode != AuthMode::Off).then(|| Secret::new(SECRET).unwrap());
-    let config = IntakeConfig { auth: AuthConfig::new(Some(mode), secret).unwrap(), max_body };
-    let intake = Intake::new(config, &store, Arc::new(now), earshot_core::Limits::default()).unwrap();
-    Fixture { _dir: dir, store, intake }
+    common::fixture(mode, SECRET, max_body)
 }
 
 fn fixture() -> Fixture {

@@ -5,40 +5,26 @@
 //! `WAVE_FORMAT_EXTENSIBLE` PCM and headerless `audio/alaw` are stored as
 //! sent and export as the samples they hold (accepts.md).
 
-use std::sync::Arc;
+mod common;
+
 use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use chrono::{DateTime, TimeZone, Utc};
+use common::{Fixture, now};
 use earshot_audio::{Container, Encoding, alaw};
 use earshot_core::export::{self, Format};
-use earshot_core::{AuthConfig, AuthMode, Intake, IntakeConfig, Limits, Outcome, Secret, Store};
+use earshot_core::{AuthMode, Outcome};
 use earshot_core::{PREVIEW_BYTES, REJECTED_BODY_CAP, hex_dump, jwt};
 use serde_json::json;
-use tempfile::TempDir;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tower::ServiceExt;
 
 const SECRET: &str = "promises kept secret";
 const BOUNDARY: &str = "----------5C1E2D4A-0B7F-4E61-9A3D-2F8B6C0E1A97";
 
-fn now() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 26, 12, 0, 0).unwrap()
-}
-
-struct Fixture {
-    _dir: TempDir,
-    store: Store,
-    intake: Intake,
-}
-
 fn fixture(max_body: usize) -> Fixture {
-    let dir = TempDir::new().unwrap();
-    let store = Store::open(dir.path()).unwrap();
-    let auth = AuthConfig::new(Some(AuthMode::Enforce), Some(Secret::new(SECRET).unwrap())).unwrap();
-    let intake = Intake::new(IntakeConfig { auth, max_body }, &store, Arc::new(now), Limits::default()).unwrap();
-    Fixture { _dir: dir, store, intake }
+    common::fixture(AuthMode::Enforce, SECRET, max_body)
 }
 
 fn token() -> String {
