@@ -198,6 +198,21 @@ mod tests {
     }
 
     #[test]
+    fn the_limit_variables_reach_the_limits_and_flags_beat_them() {
+        let from_env = env(&[
+            ("EARSHOT_HEADER_TIMEOUT", "3"),
+            ("EARSHOT_BODY_TIMEOUT", "7"),
+            ("EARSHOT_MAX_CONNECTIONS", "12"),
+            ("EARSHOT_MAX_BUFFERED", "4096"),
+        ]);
+        let flags = Overrides { max_connections: Some(5), ..Overrides::default() };
+        let limits = Resolved::resolve(flags, from_env, &SavedSettings::default()).unwrap().limits;
+        assert_eq!(limits.header_timeout, std::time::Duration::from_secs(3));
+        assert_eq!(limits.body_timeout, std::time::Duration::from_secs(7));
+        assert_eq!((limits.max_connections, limits.max_buffered), (5, 4096));
+    }
+
+    #[test]
     fn empty_variables_count_as_unset() {
         assert_eq!(env(&[("EARSHOT_LISTEN", ""), ("EARSHOT_SECRET", "")]), Overrides::default());
     }
