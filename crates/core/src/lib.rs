@@ -22,7 +22,7 @@ mod server;
 mod settings;
 mod store;
 
-pub use events::{CAPACITY as EVENT_CAPACITY, Event};
+pub use events::Event;
 pub use intake::{
     AUDIO_PART, BUDGET_WAIT, Clock, DeliveryError, Intake, IntakeConfig, MAX_METADATA, METADATA_PART, Metadata,
     MetadataError, REJECTED_BODY_CAP, Rejection, jwt, metadata, router, serve, serve_router, system_clock,
