@@ -43,6 +43,12 @@ if [ ! -d ui/node_modules ] || [ ui/package-lock.json -nt ui/node_modules/.packa
     echo "setup: installing npm packages for ui/"
     (cd ui && npm ci --no-audit --no-fund --loglevel=error)
 fi
+# The IBM-shaped webhook server the forward and replay tests send to (express, multer, jsonwebtoken).
+IBM_SERVER=tests/fixtures/ibm-server
+if [ ! -d "$IBM_SERVER/node_modules" ] || [ "$IBM_SERVER/package-lock.json" -nt "$IBM_SERVER/node_modules/.package-lock.json" ]; then
+    echo "setup: installing npm packages for $IBM_SERVER/"
+    (cd "$IBM_SERVER" && npm ci --no-audit --no-fund --loglevel=error)
+fi
 
 # tauri-driver bridges WebDriver to WebKitWebDriver for the desktop end-to-end test.
 if ! command -v tauri-driver >/dev/null 2>&1; then

@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+pub mod upstream;
+
 /// The `earshot` binary next to the test executable (`target/<profile>/earshot`).
 ///
 /// `make test` builds it first with `cargo build --workspace --bins`.
