@@ -15,9 +15,7 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 
 use earshot_audio::Peak;
-use earshot_core::{
-    AuthConfig, IntakeConfig, ListenerStatus, Overrides, Resolved, SavedSettings, Server, SettingsError, Store,
-};
+use earshot_core::{AuthConfig, ListenerStatus, Overrides, Resolved, SavedSettings, Server, SettingsError, Store};
 use earshot_playback::Player;
 use earshot_tunnel::{Provider, TunnelError, TunnelSlot};
 
@@ -188,7 +186,7 @@ impl Desktop {
     /// (Re)starts the listener with the settings in force.
     pub async fn start_listener(&self) -> ListenerStatus {
         match self.resolved() {
-            Ok(r) => self.server.start(r.listen, IntakeConfig { auth: r.auth, max_body: r.max_body }, r.limits).await,
+            Ok(r) => self.server.start(r.listen, r.intake_config(), r.limits).await,
             Err(err) => self.server.fail(self.listen(), err.to_string()).await,
         }
     }

@@ -135,7 +135,7 @@ fn self_test_through_a_custom_url_passes_and_names_the_failing_hop() {
     let other_store = Store::open(other_dir.path()).unwrap();
     let other = Server::new(other_store);
     let auth = AuthConfig::new(None, Some(Secret::new("another secret").unwrap())).unwrap();
-    let config = IntakeConfig { auth, max_body: 1 << 20 };
+    let config = IntakeConfig { auth, max_body: 1 << 20, forward: None };
     let status = tauri::async_runtime::block_on(other.start("127.0.0.1:0".parse().unwrap(), config, Limits::default()));
     let ListenerStatus::Running { address, .. } = status else { panic!("{status:?}") };
     invoke(&webview, "start_tunnel", json!({"request": {"provider": "custom", "url": format!("http://{address}")}}))

@@ -142,7 +142,7 @@ async fn main() {
     let store = Store::open(dir.path()).expect("store");
     let auth = AuthConfig::new(Some(AuthMode::Enforce), Some(Secret::new(SECRET).expect("secret"))).expect("auth");
     let earshot = Intake::new(
-        IntakeConfig { auth, max_body: 50 << 20 },
+        IntakeConfig { auth, max_body: 50 << 20, forward: None },
         &store,
         earshot_core::system_clock(),
         earshot_core::Limits::default(),

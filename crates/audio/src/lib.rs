@@ -2,7 +2,8 @@
 //! part contains ([`describe`]), decoding it to linear PCM
 //! ([`decode_pcm16`]), G.711 tables ([`mulaw`], [`alaw`]), RIFF/WAVE
 //! sniffing and the two WAV flavours Earshot writes ([`wav`]), and waveform
-//! peaks for drawing ([`peaks`]).
+//! peaks for drawing ([`peaks`]); any WAV as watsonx would send it
+//! ([`to_telephone_mulaw`]).
 //!
 //! The playback engine and the core both build on this crate, so playing a
 //! recording does not pull in the listener, HTTP or SQLite.
@@ -11,6 +12,7 @@ pub mod alaw;
 mod encoding;
 mod info;
 pub mod mulaw;
+mod telephone;
 pub mod wav;
 mod waveform;
 
@@ -18,4 +20,5 @@ pub use encoding::{Container, Encoding};
 pub use info::{
     AudioError, AudioInfo, DEFAULT_RATE, decode_pcm16, describe, sample_bytes, split_content_type, to_mulaw,
 };
+pub use telephone::{TELEPHONE_RATE, to_telephone_mulaw};
 pub use waveform::{Peak, peaks};

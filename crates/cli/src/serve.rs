@@ -7,7 +7,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use earshot_core::{AuthMode, IntakeConfig, ListenerStatus, Overrides, Resolved, SavedSettings, Server, Store};
+use earshot_core::relay::{SimScope, Simulation};
+use earshot_core::{AuthMode, ForwardMode, ListenerStatus, Overrides, Resolved, SavedSettings, Server, Store};
 
 use crate::{CliError, say};
 
@@ -41,6 +42,34 @@ pub struct Args {
     /// Bytes of request bodies held in memory at once; more wait, then get 503 (or EARSHOT_MAX_BUFFERED) [default: 268435456].
     #[arg(long, value_name = "BYTES")]
     max_buffered: Option<usize>,
+    /// Forward every request to your own service at URL, as it came (or EARSHOT_FORWARD); the request path is appended when URL ends in '/'.
+    #[arg(long, value_name = "URL")]
+    forward: Option<String>,
+    /// pass: the sender gets your service's answer (502/504 when it has none); tee: the sender gets 200 {} at once (or EARSHOT_FORWARD_MODE) [default: pass].
+    #[arg(long, value_name = "MODE", value_parser = parse_mode)]
+    forward_mode: Option<ForwardMode>,
+    /// Seconds to wait for your service's whole answer, at most 30 (or EARSHOT_FORWARD_TIMEOUT) [default: 25].
+    #[arg(long, value_name = "SECS")]
+    forward_timeout: Option<f64>,
+    /// Simulate an answer: reply with this HTTP status instead (the recording is still stored and forwarded).
+    #[arg(long, value_name = "CODE")]
+    answer_status: Option<u16>,
+    /// Simulate a slow answer: wait this many seconds before answering (with --answer-status, or 200).
+    #[arg(long, value_name = "SECS")]
+    answer_delay: Option<f64>,
+    /// Simulate a failure: close the connection without answering (after --answer-delay, if given).
+    #[arg(long)]
+    answer_drop: bool,
+    /// Simulate only the next N answers, then answer normally again.
+    #[arg(long, value_name = "N")]
+    answer_count: Option<u32>,
+    /// Simulate only for requests of this call (session id).
+    #[arg(long, value_name = "SESSION_ID")]
+    answer_session: Option<String>,
+}
+
+fn parse_mode(text: &str) -> Result<ForwardMode, String> {
+    ForwardMode::from_name(text).ok_or_else(|| format!("{text:?} is not a forward mode (pass or tee)"))
 }
 
 impl Args {
@@ -54,7 +83,43 @@ impl Args {
             body_timeout: self.body_timeout.map(Duration::from_secs),
             max_connections: self.max_connections,
             max_buffered: self.max_buffered,
+            forward: self.forward.clone(),
+            forward_mode: self.forward_mode,
+            forward_timeout: self.forward_timeout.map(|s| Duration::from_secs_f64(s.max(0.0))),
         }
+    }
+
+    /// The simulated answer the `--answer-*` flags ask for, if any.
+    fn simulation(&self) -> Result<Option<Simulation>, CliError> {
+        let asked = self.answer_status.is_some() || self.answer_delay.is_some() || self.answer_drop;
+        if !asked {
+            if self.answer_count.is_some() || self.answer_session.is_some() {
+                return Err(CliError::Message(
+                    "--answer-count and --answer-session narrow a simulated answer; add --answer-status, --answer-delay or --answer-drop".into(),
+                ));
+            }
+            return Ok(None);
+        }
+        if self.answer_count.is_some() && self.answer_session.is_some() {
+            return Err(CliError::Message("give --answer-count or --answer-session, not both".into()));
+        }
+        let scope = match (&self.answer_count, &self.answer_session) {
+            (Some(count), _) => SimScope::Next { count: *count },
+            (_, Some(session_id)) => SimScope::Session { session_id: session_id.clone() },
+            _ => SimScope::All,
+        };
+        let delay = self.answer_delay.unwrap_or(0.0);
+        if !delay.is_finite() || delay < 0.0 {
+            return Err(CliError::Message(format!("--answer-delay {delay} is not a number of seconds")));
+        }
+        let simulation = Simulation {
+            status: self.answer_status.unwrap_or(200),
+            delay_ms: (delay * 1000.0).round() as u64,
+            drop: self.answer_drop,
+            scope,
+        };
+        simulation.check().map_err(|e| CliError::Message(format!("--answer-*: {e}")))?;
+        Ok(Some(simulation))
     }
 }
 
@@ -64,13 +129,15 @@ pub fn run(data_dir: Option<PathBuf>, args: Args) -> Result<(), CliError> {
     let settings = Resolved::resolve(args.overrides(), Overrides::from_env()?, &saved)?;
     let store = Store::open(&data_dir)?;
     let provider = args.tunnel.provider()?;
+    let simulation = args.simulation()?;
 
     let runtime = tokio::runtime::Runtime::new().map_err(|e| CliError::Message(format!("cannot start tokio: {e}")))?;
     runtime.block_on(async move {
         let mode = settings.auth.mode();
         let server = Server::new(store.clone());
-        let config = IntakeConfig { auth: settings.auth, max_body: settings.max_body };
-        let local = match server.start(settings.listen, config, settings.limits).await {
+        server.simulator().set(simulation).map_err(CliError::Message)?;
+        let config = settings.intake_config();
+        let local = match server.start(settings.listen, config, settings.limits.clone()).await {
             ListenerStatus::Running { address, .. } => {
                 address.parse::<SocketAddr>().map_err(|e| CliError::Message(e.to_string()))?
             }
@@ -88,6 +155,17 @@ pub fn run(data_dir: Option<PathBuf>, args: Args) -> Result<(), CliError> {
         say(&format!("auth: {}", mode.as_str()));
         if mode == AuthMode::Off {
             say("warning: no secret set, so tokens are not checked (pass --secret or set EARSHOT_SECRET)");
+        }
+        if let Some(forward) = &settings.forward {
+            say(&format!(
+                "forwarding: {} ({}, timeout {:.1} s); your service decides on tokens",
+                forward.url,
+                forward.mode.as_str(),
+                forward.timeout.as_secs_f64()
+            ));
+        }
+        if let Some(state) = server.simulator().state() {
+            say(&format!("simulating answers: {} (the recordings are still stored)", state.label));
         }
         let tunnel = crate::tunnel::start(provider, local, mode)?;
         shutdown_signal().await;

@@ -37,6 +37,24 @@ pub enum Event {
         /// 1 for the first audio under this id, higher for conflicting resends.
         version: u32,
     },
+    /// The user's service answered a forwarded request (or could not be reached).
+    ForwardAnswered {
+        /// The request log entry forwarded.
+        request_id: i64,
+        /// The upstream's status; `None` when it gave no answer.
+        upstream_status: Option<u16>,
+        /// The call, when known.
+        session_id: Option<String>,
+    },
+    /// A stored request or recording was sent again.
+    Replayed {
+        /// The replay's row id.
+        replay_id: i64,
+        /// The request log entry it came from.
+        replay_of: Option<i64>,
+        /// The recording it came from.
+        recording_row: Option<i64>,
+    },
     /// Writing to the database failed; the request was answered 503.
     StoreFault {
         /// What SQLite reported.

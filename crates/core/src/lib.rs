@@ -17,6 +17,7 @@ pub mod export;
 mod intake;
 pub mod logging;
 mod model;
+pub mod relay;
 pub mod sample;
 mod server;
 mod settings;
@@ -28,15 +29,17 @@ pub use intake::{
     MetadataError, REJECTED_BODY_CAP, Rejection, jwt, metadata, router, serve, serve_router, system_clock,
 };
 pub use model::{
-    AuthRecord, AuthSummary, NewRecording, NewRequest, Outcome, RecordingSummary, RequestEntry, SessionSummary,
-    TokenCheck,
+    ANSWER_BODY_CAP, Answer, AnswerEntry, AuthRecord, AuthSummary, ForwardEntry, ForwardMode, NewRecording, NewReplay,
+    NewRequest, Outcome, RecordingSummary, ReplayEntry, RequestEntry, SessionSummary, TokenCheck, UpstreamBrief,
+    UpstreamFault,
 };
 pub use server::{ListenFault, ListenerStatus, Server, WEBHOOK_PATH};
 pub use settings::{
-    AuthConfig, AuthMode, DATA_DIR_VAR, DEFAULT_LISTEN, DEFAULT_MAX_BODY, Limits, MAX_SECRET_CHARS, Overrides,
-    Resolved, SETTINGS_FILE, SavedSettings, Secret, SettingsError, TunnelChoice, data_dir,
+    AuthConfig, AuthMode, DATA_DIR_VAR, DEFAULT_LISTEN, DEFAULT_MAX_BODY, ForwardSettings, Limits, MAX_SECRET_CHARS,
+    Overrides, Resolved, SETTINGS_FILE, SavedSettings, Secret, SettingsError, TunnelChoice, data_dir,
 };
 pub use store::{
-    BUSY_TIMEOUT, Backend, Committed, DB_FILE, Filter, Job, MAX_PAGE, PREVIEW_BYTES, Page, RecordingDetail,
-    RequestDetail, SqliteStore, Store, StoreError, VerdictFilter, WAL_SOFT_LIMIT, WriteError, Writer, hex_dump,
+    BUSY_TIMEOUT, Backend, Committed, DB_FILE, Filter, Job, Logged, MAX_PAGE, PREVIEW_BYTES, Page, RecordingDetail,
+    ReplayOf, RequestDetail, SqliteStore, Store, StoreError, VerdictFilter, WAL_SOFT_LIMIT, WriteError, Writer,
+    hex_dump,
 };

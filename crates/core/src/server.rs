@@ -11,6 +11,7 @@ use serde::Serialize;
 use tokio::sync::{Mutex, oneshot, watch};
 
 use crate::intake::{self, Clock, Intake, IntakeConfig};
+use crate::relay::Simulator;
 use crate::settings::Limits;
 use crate::store::Store;
 
@@ -83,6 +84,7 @@ pub struct Server {
     clock: Clock,
     running: Mutex<Option<Running>>,
     status: watch::Sender<ListenerStatus>,
+    simulator: Simulator,
 }
 
 impl Server {
@@ -94,7 +96,12 @@ impl Server {
     /// Like [`Server::new`], with the clock the intake reads (tests control token expiry).
     pub fn with_clock(store: Store, clock: Clock) -> Server {
         let (status, _) = watch::channel(ListenerStatus::Stopped);
-        Server { store, clock, running: Mutex::new(None), status }
+        Server { store, clock, running: Mutex::new(None), status, simulator: Simulator::new() }
+    }
+
+    /// The simulated-answer switch every listener this server starts obeys; it survives restarts.
+    pub fn simulator(&self) -> &Simulator {
+        &self.simulator
     }
 
     /// The listener's state, now and as it changes.
@@ -127,7 +134,7 @@ impl Server {
         limits: Limits,
     ) -> Result<(ListenerStatus, Running), ListenerStatus> {
         let failed = |code, message| ListenerStatus::Failed { address: address.to_string(), code, message };
-        let intake = Intake::new(config, &self.store, self.clock.clone(), limits)
+        let intake = Intake::with_simulator(config, &self.store, self.clock.clone(), limits, self.simulator.clone())
             .map_err(|e| failed(ListenFault::Store, format!("the database cannot be written: {e}")))?;
         let listener = tokio::net::TcpListener::bind(address).await.map_err(|e| match e.kind() {
             std::io::ErrorKind::AddrInUse => failed(
@@ -182,7 +189,7 @@ mod tests {
     use crate::store::Store;
 
     fn config() -> IntakeConfig {
-        IntakeConfig { auth: AuthConfig::off(), max_body: 1 << 20 }
+        IntakeConfig { auth: AuthConfig::off(), max_body: 1 << 20, forward: None }
     }
 
     #[tokio::test]

@@ -19,7 +19,7 @@ use tokio::net::TcpStream;
 async fn start(limits: Limits) -> (TempDir, SocketAddr) {
     let dir = TempDir::new().unwrap();
     let store = Store::open(dir.path()).unwrap();
-    let config = IntakeConfig { auth: AuthConfig::off(), max_body: 1024 * 1024 };
+    let config = IntakeConfig { auth: AuthConfig::off(), max_body: 1024 * 1024, forward: None };
     let intake = Intake::new(config, &store, earshot_core::system_clock(), limits).unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();

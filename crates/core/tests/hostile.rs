@@ -500,7 +500,8 @@ async fn start(limits: Limits) -> Server {
     let dir = TempDir::new().unwrap();
     let store = Store::open(dir.path()).unwrap();
     let auth = AuthConfig::new(Some(AuthMode::Enforce), Some(Secret::new(SECRET).unwrap())).unwrap();
-    let intake = Intake::new(IntakeConfig { auth, max_body: MAX_BODY }, &store, Arc::new(now), limits).unwrap();
+    let intake =
+        Intake::new(IntakeConfig { auth, max_body: MAX_BODY, forward: None }, &store, Arc::new(now), limits).unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(earshot_core::serve(listener, intake, std::future::pending()));

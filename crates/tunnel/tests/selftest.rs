@@ -30,7 +30,7 @@ async fn earshot(mode: AuthMode, max_body: usize) -> Earshot {
     let secret = (mode != AuthMode::Off).then(|| Secret::new(SECRET).unwrap());
     let auth = AuthConfig::new(Some(mode), secret).unwrap();
     let intake = Intake::new(
-        IntakeConfig { auth, max_body },
+        IntakeConfig { auth, max_body, forward: None },
         &store,
         earshot_core::system_clock(),
         earshot_core::Limits::default(),

@@ -29,6 +29,17 @@ use tower::ServiceExt;
 
 use crate::settings::Limits;
 
+/// Lets a handler close its connection without answering (a simulated drop).
+#[derive(Debug, Clone)]
+pub(crate) struct Hangup(Arc<tokio::sync::Notify>);
+
+impl Hangup {
+    /// Closes the connection this request came on.
+    pub(crate) fn now(&self) {
+        self.0.notify_one();
+    }
+}
+
 const OVER_CAPACITY: &str = concat!(
     r#"{"error":"too_many_connections","#,
     r#""message":"Earshot is serving its maximum number of connections; retry shortly"}"#
@@ -74,14 +85,21 @@ pub async fn serve(
             continue;
         };
         let router = router.clone();
+        let hangup = Hangup(Arc::new(tokio::sync::Notify::new()));
+        let handle = hangup.clone();
         let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
             request.extensions_mut().insert(ConnectInfo(peer));
+            request.extensions_mut().insert(handle.clone());
             router.clone().oneshot(request)
         });
         let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
         tokio::spawn(async move {
-            if let Err(e) = connection.await {
-                tracing::warn!(target: "earshot::intake", "connection from {peer} closed by the HTTP layer: {e}");
+            tokio::select! {
+                result = connection => if let Err(e) = result {
+                    tracing::warn!(target: "earshot::intake", "connection from {peer} closed by the HTTP layer: {e}");
+                },
+                // Dropping the connection closes the socket with no answer.
+                () = hangup.0.notified() => tracing::info!(target: "earshot::intake", "hung up on {peer} (simulated drop)"),
             }
             drop(permit);
         });

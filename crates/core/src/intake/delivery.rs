@@ -123,7 +123,7 @@ struct AudioPart {
 
 /// The multipart boundary from the header, or — when a custom header replaced
 /// the multipart type — from the body's first line.
-fn boundary(content_type: Option<&str>, body: &[u8]) -> Result<String, DeliveryError> {
+pub(crate) fn boundary(content_type: Option<&str>, body: &[u8]) -> Result<String, DeliveryError> {
     if let Some(ct) = content_type
         && let Ok(b) = multer::parse_boundary(ct)
     {

@@ -221,6 +221,52 @@ pub fn sign_hs256(claims: &Map<String, Value>, secret: &[u8]) -> String {
     format!("{input}.{signature}")
 }
 
+/// Signs `header_b64.payload_b64` (both as they will appear in the token)
+/// with the HMAC that `alg` names; `None` for any other algorithm. Signing is
+/// deterministic, so the original segments signed with the original secret
+/// give back the original token byte for byte.
+pub fn sign_segments(header_b64: &str, payload_b64: &str, alg: &str, secret: &[u8]) -> Option<String> {
+    let input = format!("{header_b64}.{payload_b64}");
+    let signature = match alg {
+        "HS256" => mac_bytes::<Hmac<Sha256>>(secret, input.as_bytes()),
+        "HS384" => mac_bytes::<Hmac<Sha384>>(secret, input.as_bytes()),
+        "HS512" => mac_bytes::<Hmac<Sha512>>(secret, input.as_bytes()),
+        _ => return None,
+    };
+    Some(format!("{input}.{}", URL_SAFE_NO_PAD.encode(signature)))
+}
+
+/// Signs `claims` under `header` (its `alg` picks the HMAC; HS256 when it names none Earshot signs with).
+pub fn sign_with_header(header: &Map<String, Value>, claims: &Map<String, Value>, secret: &[u8]) -> String {
+    let alg = header
+        .get("alg")
+        .and_then(Value::as_str)
+        .filter(|alg| ["HS256", "HS384", "HS512"].contains(alg))
+        .unwrap_or("HS256");
+    let mut header = header.clone();
+    header.insert("alg".into(), Value::String(alg.into()));
+    let header_b64 = URL_SAFE_NO_PAD.encode(Value::Object(header).to_string());
+    let payload_b64 = URL_SAFE_NO_PAD.encode(Value::Object(claims.clone()).to_string());
+    sign_segments(&header_b64, &payload_b64, alg, secret).expect("an HMAC algorithm")
+}
+
+fn mac_bytes<M: Mac + KeyInit>(key: &[u8], input: &[u8]) -> Vec<u8> {
+    let mut mac = <M as KeyInit>::new_from_slice(key).expect("HMAC accepts keys of any length");
+    mac.update(input);
+    mac.finalize().into_bytes().to_vec()
+}
+
+/// Splits a stored (signature-redacted) `Authorization` value into its
+/// prefix (`Bearer ` or none) and the token's header and payload segments.
+pub fn unsigned_segments(redacted: &str) -> Option<(String, String, String)> {
+    let value = redacted.trim();
+    let token = strip_bearer(value);
+    let prefix = value[..value.len() - token.len()].to_string();
+    let mut segments = token.split('.');
+    let (header, payload) = (segments.next()?, segments.next()?);
+    (!header.is_empty() && !payload.is_empty()).then(|| (prefix, header.to_string(), payload.to_string()))
+}
+
 /// Removes the signature from a token so it can be stored and shown without
 /// letting anyone replay it.
 pub fn redact_signature(value: &str) -> String {

@@ -42,6 +42,8 @@ impl Seen {
                 parts_json: None,
                 body_size: 0,
                 body: None,
+                body_audio_at: None,
+                simulated: None,
             },
             body: None,
             budget: None,

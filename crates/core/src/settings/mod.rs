@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 
 pub use limits::{BUDGET_WAIT, Limits};
 pub use resolve::{DATA_DIR_VAR, Overrides, Resolved, data_dir};
-pub use saved::{SETTINGS_FILE, SavedSettings, TunnelChoice};
+pub use saved::{ForwardSettings, SETTINGS_FILE, SavedSettings, TunnelChoice};
 
 /// The listener's default address: loopback only, a tunnel exposes it.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8787";
@@ -62,6 +62,9 @@ pub enum SettingsError {
     /// No data dir given and the OS has none.
     #[error("no data dir: pass --data-dir or set EARSHOT_DATA_DIR")]
     NoDataDir,
+    /// The forward URL, mode or timeout cannot be used.
+    #[error("forwarding cannot be set up: {0}")]
+    Forward(String),
 }
 
 /// The webhook secret. Never printed.

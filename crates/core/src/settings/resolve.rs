@@ -7,6 +7,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::{AuthConfig, AuthMode, DEFAULT_LISTEN, DEFAULT_MAX_BODY, Limits, SavedSettings, Secret, SettingsError};
+use crate::intake::IntakeConfig;
+use crate::model::ForwardMode;
+use crate::relay::{DEFAULT_FORWARD_TIMEOUT, ForwardConfig};
 
 /// Values given for one run, by flags or by the environment. Every field optional.
 #[derive(Clone, Default, PartialEq, Eq)]
@@ -27,6 +30,12 @@ pub struct Overrides {
     pub max_connections: Option<usize>,
     /// `--max-buffered` / `EARSHOT_MAX_BUFFERED`, bytes.
     pub max_buffered: Option<usize>,
+    /// `--forward` / `EARSHOT_FORWARD`: the user's service.
+    pub forward: Option<String>,
+    /// `--forward-mode` / `EARSHOT_FORWARD_MODE`.
+    pub forward_mode: Option<ForwardMode>,
+    /// `--forward-timeout` / `EARSHOT_FORWARD_TIMEOUT`.
+    pub forward_timeout: Option<Duration>,
 }
 
 impl std::fmt::Debug for Overrides {
@@ -40,6 +49,9 @@ impl std::fmt::Debug for Overrides {
             .field("body_timeout", &self.body_timeout)
             .field("max_connections", &self.max_connections)
             .field("max_buffered", &self.max_buffered)
+            .field("forward", &self.forward)
+            .field("forward_mode", &self.forward_mode)
+            .field("forward_timeout", &self.forward_timeout)
             .finish()
     }
 }
@@ -80,6 +92,17 @@ impl Overrides {
             body_timeout: seconds("EARSHOT_BODY_TIMEOUT")?,
             max_connections: parsed(&get, "EARSHOT_MAX_CONNECTIONS", "a number of connections")?,
             max_buffered: parsed(&get, "EARSHOT_MAX_BUFFERED", "a number of bytes")?,
+            forward: get("EARSHOT_FORWARD").filter(|v| !v.is_empty()),
+            forward_mode: match get("EARSHOT_FORWARD_MODE").filter(|v| !v.is_empty()) {
+                None => None,
+                Some(value) => Some(ForwardMode::from_name(value.trim()).ok_or(SettingsError::Env {
+                    name: "EARSHOT_FORWARD_MODE",
+                    value,
+                    expected: "pass or tee",
+                })?),
+            },
+            forward_timeout: parsed::<f64>(&get, "EARSHOT_FORWARD_TIMEOUT", "a number of seconds")?
+                .map(|s| Duration::from_secs_f64(s.max(0.0))),
         })
     }
 
@@ -94,6 +117,9 @@ impl Overrides {
             body_timeout: self.body_timeout.or(lower.body_timeout),
             max_connections: self.max_connections.or(lower.max_connections),
             max_buffered: self.max_buffered.or(lower.max_buffered),
+            forward: self.forward.or(lower.forward),
+            forward_mode: self.forward_mode.or(lower.forward_mode),
+            forward_timeout: self.forward_timeout.or(lower.forward_timeout),
         }
     }
 }
@@ -109,6 +135,8 @@ pub struct Resolved {
     pub max_body: usize,
     /// Slow- and large-client limits.
     pub limits: Limits,
+    /// Where requests go on to, when forwarding is on.
+    pub forward: Option<ForwardConfig>,
 }
 
 impl Resolved {
@@ -117,7 +145,7 @@ impl Resolved {
     pub fn resolve(flags: Overrides, env: Overrides, saved: &SavedSettings) -> Result<Resolved, SettingsError> {
         let given = flags.or(env);
         let listen = Resolved::listen(&given, saved);
-        let secret = given.secret.or_else(|| saved.secret.clone()).map(Secret::new).transpose()?;
+        let secret = given.secret.clone().or_else(|| saved.secret.clone()).map(Secret::new).transpose()?;
         let auth = AuthConfig::new(given.auth.or(saved.auth), secret)?;
         let default = Limits::default();
         let limits = Limits {
@@ -127,7 +155,28 @@ impl Resolved {
             max_buffered: given.max_buffered.unwrap_or(default.max_buffered),
             ..default
         };
-        Ok(Resolved { listen, auth, max_body: given.max_body.or(saved.max_body).unwrap_or(DEFAULT_MAX_BODY), limits })
+        let max_body = given.max_body.or(saved.max_body).unwrap_or(DEFAULT_MAX_BODY);
+        let forward = Resolved::forward(&given, saved)?;
+        Ok(Resolved { listen, auth, max_body, limits, forward })
+    }
+
+    /// Forwarding: on with a URL from a flag or the environment, else as saved (when switched on).
+    fn forward(given: &Overrides, saved: &SavedSettings) -> Result<Option<ForwardConfig>, SettingsError> {
+        let stored = saved.forward.as_ref().filter(|f| f.enabled);
+        let Some(url) = given.forward.clone().or_else(|| stored.map(|f| f.url.clone())) else {
+            return Ok(None);
+        };
+        let mode = given.forward_mode.or(stored.map(|f| f.mode)).unwrap_or_default();
+        let timeout = given
+            .forward_timeout
+            .or_else(|| stored.map(|f| Duration::from_secs_f64(f.timeout_secs.max(0.0))))
+            .unwrap_or(DEFAULT_FORWARD_TIMEOUT);
+        ForwardConfig::new(&url, mode, timeout).map(Some).map_err(|e| SettingsError::Forward(e.to_string()))
+    }
+
+    /// What the listener runs with.
+    pub fn intake_config(&self) -> IntakeConfig {
+        IntakeConfig { auth: self.auth.clone(), max_body: self.max_body, forward: self.forward.clone() }
     }
 }
 

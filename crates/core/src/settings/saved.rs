@@ -8,6 +8,27 @@ use std::path::Path;
 use serde::{Deserialize, Deserializer, Serialize};
 
 use super::{AuthMode, SettingsError};
+use crate::model::ForwardMode;
+
+/// "Forward to your service", as saved: kept while switched off, so turning it on again needs no retyping.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct ForwardSettings {
+    /// Whether the listener forwards.
+    pub enabled: bool,
+    /// The user's service.
+    pub url: String,
+    /// `pass` or `tee`.
+    #[serde(default)]
+    pub mode: ForwardMode,
+    /// Seconds to wait for the whole answer (1 to 30; 25 by default).
+    #[serde(default = "default_timeout")]
+    pub timeout_secs: f64,
+}
+
+fn default_timeout() -> f64 {
+    crate::relay::DEFAULT_FORWARD_TIMEOUT.as_secs_f64()
+}
 
 /// File in the data dir holding saved settings.
 pub const SETTINGS_FILE: &str = "settings.json";
@@ -69,6 +90,9 @@ pub struct SavedSettings {
     /// Whether the user left the tunnel running (Start) or not (Stop); the app restores it on launch.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tunnel_on: Option<bool>,
+    /// Forwarding to the user's own service.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forward: Option<ForwardSettings>,
 }
 
 impl fmt::Debug for SavedSettings {
@@ -84,6 +108,7 @@ impl fmt::Debug for SavedSettings {
             .field("ngrok_authtoken", &redacted(&self.ngrok_authtoken))
             .field("ngrok_domain", &self.ngrok_domain)
             .field("tunnel_on", &self.tunnel_on)
+            .field("forward", &self.forward)
             .finish()
     }
 }

@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use tokio::sync::{mpsc, oneshot};
 
-use crate::model::{NewRecording, NewRequest, Outcome};
+use crate::model::{Answer, ForwardMode, NewRecording, NewReplay, NewRequest, Outcome};
 use crate::store::StoreError;
 
 /// One write.
@@ -31,11 +31,57 @@ pub enum Job {
         /// The request log entry.
         request: NewRequest,
     },
+    /// What the user's service answered to a forwarded request, and the
+    /// status the sender finally got (which the entry's `status` becomes).
+    RecordForward {
+        /// The request log entry forwarded.
+        request_id: i64,
+        /// The call, for the change event.
+        session_id: Option<String>,
+        /// The status sent back to the sender.
+        status: u16,
+        /// `pass` or `tee`.
+        mode: ForwardMode,
+        /// The answer.
+        answer: Box<Answer>,
+    },
+    /// A stored request or recording was sent again.
+    RecordReplay {
+        /// What was sent and answered.
+        replay: Box<NewReplay>,
+    },
 }
 
 /// What a committed job did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Committed {
+pub enum Committed {
+    /// A request log entry was written ([`Job::StoreRecording`], [`Job::LogRequest`]).
+    Logged(Logged),
+    /// An upstream answer was recorded ([`Job::RecordForward`]).
+    Answered {
+        /// The request log entry it belongs to.
+        request_id: i64,
+    },
+    /// A replay was recorded ([`Job::RecordReplay`]).
+    Replayed {
+        /// Its row id.
+        replay_id: i64,
+    },
+}
+
+impl Committed {
+    /// The request log entry written, for the jobs that write one.
+    pub fn logged(self) -> Option<Logged> {
+        match self {
+            Committed::Logged(logged) => Some(logged),
+            _ => None,
+        }
+    }
+}
+
+/// What a committed request log job did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Logged {
     /// Row id of the request log entry.
     pub request_id: i64,
     /// Row id of the recording the request stored or matched, if any.

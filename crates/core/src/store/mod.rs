@@ -19,12 +19,21 @@ use std::sync::Arc;
 
 use tokio::sync::broadcast;
 
-pub use job::{Committed, Job, WriteError, Writer};
+pub use job::{Committed, Job, Logged, WriteError, Writer};
 pub use page::{Filter, MAX_PAGE, PREVIEW_BYTES, Page, RecordingDetail, RequestDetail, VerdictFilter, hex_dump};
 pub use sqlite::{BUSY_TIMEOUT, DB_FILE, SqliteStore, WAL_SOFT_LIMIT};
 
 use crate::events::Event;
-use crate::model::{RecordingSummary, RequestEntry, SessionSummary};
+use crate::model::{RecordingSummary, ReplayEntry, RequestEntry, SessionSummary};
+
+/// Whose replays to list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplayOf {
+    /// A request log entry's.
+    Request(i64),
+    /// A recording row's.
+    Recording(i64),
+}
 
 /// Store failures.
 #[derive(Debug, thiserror::Error)]
@@ -104,8 +113,19 @@ pub trait Backend: Send + Sync + fmt::Debug {
     /// One request log entry.
     fn request(&self, id: i64) -> Result<RequestEntry, StoreError>;
 
-    /// The stored body of a logged request (kept for rejected requests only).
+    /// The body of a logged request as received: whole for accepted requests
+    /// (rebuilt from the kept envelope and the recording), up to
+    /// [`crate::REJECTED_BODY_CAP`] for rejected ones; `None` when none was kept.
     fn request_body(&self, id: i64) -> Result<Option<Vec<u8>>, StoreError>;
+
+    /// The whole kept body of the user's service's answer to a forwarded request.
+    fn forward_body(&self, request_id: i64) -> Result<Option<Vec<u8>>, StoreError>;
+
+    /// Replays of a request or a recording, newest first.
+    fn replays(&self, of: ReplayOf) -> Result<Vec<ReplayEntry>, StoreError>;
+
+    /// One replay.
+    fn replay(&self, id: i64) -> Result<ReplayEntry, StoreError>;
 
     /// A request with a hex and text preview of its stored body.
     fn request_detail(&self, id: i64) -> Result<RequestDetail, StoreError> {

@@ -23,7 +23,7 @@ pub fn fixture(mode: AuthMode, secret: &str, max_body: usize) -> Fixture {
     let dir = TempDir::new().unwrap();
     let store = Store::open(dir.path()).unwrap();
     let secret = (mode != AuthMode::Off).then(|| Secret::new(secret).unwrap());
-    let config = IntakeConfig { auth: AuthConfig::new(Some(mode), secret).unwrap(), max_body };
+    let config = IntakeConfig { auth: AuthConfig::new(Some(mode), secret).unwrap(), max_body, forward: None };
     let intake = Intake::new(config, &store, Arc::new(now), Limits::default()).unwrap();
     Fixture { _dir: dir, store, intake }
 }

@@ -6,6 +6,7 @@
 //! can read while a listener writes, from the same or another process. The
 //! queries live one file per table: `recordings`, `requests`, `sessions`.
 
+mod answers;
 mod migrate;
 mod recordings;
 mod requests;
@@ -22,8 +23,8 @@ use tokio::sync::broadcast;
 pub use writer::WAL_SOFT_LIMIT;
 
 use crate::events::{self, Event};
-use crate::model::{RecordingSummary, RequestEntry, SessionSummary};
-use crate::store::{Backend, Filter, Page, RecordingDetail, StoreError, Writer};
+use crate::model::{RecordingSummary, ReplayEntry, RequestEntry, SessionSummary};
+use crate::store::{Backend, Filter, Page, RecordingDetail, ReplayOf, StoreError, Writer};
 
 /// The database file inside the data dir.
 pub const DB_FILE: &str = "earshot.db";
@@ -139,6 +140,22 @@ impl Backend for SqliteStore {
     fn request_body(&self, id: i64) -> Result<Option<Vec<u8>>, StoreError> {
         requests::body(&self.connect()?, id)
     }
+
+    fn forward_body(&self, request_id: i64) -> Result<Option<Vec<u8>>, StoreError> {
+        answers::forward_body(&self.connect()?, request_id)
+    }
+
+    fn replays(&self, of: ReplayOf) -> Result<Vec<ReplayEntry>, StoreError> {
+        let conn = self.connect()?;
+        match of {
+            ReplayOf::Request(id) => answers::replays_of(&conn, Some(id), None),
+            ReplayOf::Recording(row) => answers::replays_of(&conn, None, Some(row)),
+        }
+    }
+
+    fn replay(&self, id: i64) -> Result<ReplayEntry, StoreError> {
+        answers::replay(&self.connect()?, id)
+    }
 }
 
 /// Page sizes the lists accept: 1 to [`crate::store::MAX_PAGE`].
@@ -168,6 +185,9 @@ fn named<T>(row: &rusqlite::Row<'_>, column: &str, parse: fn(&str) -> Option<T>)
         )
     })
 }
+
+/// Forward answers that draw attention: not 2xx, or none at all (matches the `forwards_failed` index).
+const UPSTREAM_FAILED: &str = "(f.status IS NULL OR f.status NOT BETWEEN 200 AND 299)";
 
 /// Requests that draw attention: refused, failed, or with a bad or missing token.
 const FLAGGED: &str = "(q.status >= 400 OR q.auth_verdict IN ('invalid', 'missing'))";

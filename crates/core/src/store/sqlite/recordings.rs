@@ -8,14 +8,16 @@ use serde_json::Value;
 use earshot_audio::{AudioInfo, Container, Encoding};
 
 use super::{json_column, named, unsigned};
-use crate::model::{AuthSummary, NewRecording, Outcome, RecordingSummary, TokenCheck};
+use crate::model::{AuthSummary, NewRecording, Outcome, RecordingSummary, TokenCheck, UpstreamBrief};
 use crate::store::{RecordingDetail, StoreError};
 
 /// The columns [`from_row`] reads (everything but the audio and the raw metadata).
 const COLUMNS: &str = "id, recording_id, version, conflict, session_id, assistant_id, environment_id,
     start_timestamp, stop_timestamp, received_at, duration_ms, container, encoding, sample_rate, channels,
     sample_count, size_bytes, sha256, auth_verdict, auth_reason, path, filename, part_content_type,
-    data_offset, data_len";
+    data_offset, data_len,
+    (SELECT COALESCE(f.status, 0) FROM requests q JOIN forwards f ON f.request_id = q.id
+     WHERE q.recording_row = recordings.id ORDER BY q.id DESC LIMIT 1) AS upstream_status";
 
 fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<RecordingSummary> {
     let sample_rate: u32 = row.get("sample_rate")?;
@@ -58,6 +60,10 @@ fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<RecordingSummary> {
         path: row.get("path")?,
         filename: row.get("filename")?,
         part_content_type: row.get("part_content_type")?,
+        // 0: forwarded, but the service gave no answer.
+        upstream: row
+            .get::<_, Option<u16>>("upstream_status")?
+            .map(|status| UpstreamBrief { status: (status != 0).then_some(status), ok: (200..300).contains(&status) }),
         audio: info,
     })
 }

@@ -4,14 +4,25 @@
 use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::Value;
 
+use super::answers::{FORWARD_COLUMNS, forward_from_row};
 use super::{FLAGGED, json_column, named, page_limit, unsigned};
 use crate::model::{AuthSummary, NewRequest, Outcome, RequestEntry, TokenCheck};
 use crate::store::{Filter, Page, StoreError, VerdictFilter};
 
-/// The columns [`from_row`] reads (the body itself only as its length).
-const COLUMNS: &str = "id, received_at, method, path, query, remote_addr, headers_json, status, latency_us,
-    outcome, error_code, reason, session_id, recording_id, auth_verdict, auth_reason, jwt_header, jwt_claims,
-    parts_json, body_size, length(body) AS body_stored";
+/// The columns [`from_row`] reads (the body itself only as its length), from
+/// `requests q` joined with its forward answer, if any ([`SELECT_FROM`]).
+const COLUMNS: &str = "q.id AS id, q.received_at AS received_at, q.method AS method, q.path AS path,
+    q.query AS query, q.remote_addr AS remote_addr, q.headers_json AS headers_json, q.status AS status,
+    q.latency_us AS latency_us, q.outcome AS outcome, q.error_code AS error_code, q.reason AS reason,
+    q.session_id AS session_id, q.recording_id AS recording_id, q.auth_verdict AS auth_verdict,
+    q.auth_reason AS auth_reason, q.jwt_header AS jwt_header, q.jwt_claims AS jwt_claims,
+    q.parts_json AS parts_json, q.body_size AS body_size, q.simulated AS simulated,
+    CASE WHEN q.body_audio_at IS NOT NULL THEN q.body_size ELSE length(q.body) END AS body_stored";
+
+/// `SELECT … FROM` the request log with each entry's forward answer.
+fn select_from() -> String {
+    format!("SELECT {COLUMNS}, {FORWARD_COLUMNS} FROM requests q LEFT JOIN forwards f ON f.request_id = q.id")
+}
 
 fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<RequestEntry> {
     Ok(RequestEntry {
@@ -38,27 +49,51 @@ fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<RequestEntry> {
         parts: json_column(row.get("parts_json")?),
         body_size: unsigned(row, "body_size")?,
         body_stored: row.get::<_, Option<i64>>("body_stored")?.unwrap_or(0),
+        forward: forward_from_row(row)?,
+        simulated: row.get("simulated")?,
     })
 }
 
 /// The newest `limit` entries, newest first.
 pub(super) fn newest(conn: &Connection, limit: usize) -> Result<Vec<RequestEntry>, StoreError> {
-    let sql = format!("SELECT {COLUMNS} FROM requests ORDER BY id DESC LIMIT ?1");
+    let sql = format!("{} ORDER BY q.id DESC LIMIT ?1", select_from());
     Ok(conn.prepare(&sql)?.query_map([limit as i64], from_row)?.collect::<Result<_, _>>()?)
 }
 
 /// One entry.
 pub(super) fn by_id(conn: &Connection, id: i64) -> Result<RequestEntry, StoreError> {
-    conn.query_row(&format!("SELECT {COLUMNS} FROM requests WHERE id = ?1"), [id], from_row)
+    conn.query_row(&format!("{} WHERE q.id = ?1", select_from()), [id], from_row)
         .optional()?
         .ok_or_else(|| StoreError::NotFound { what: "request", id: id.to_string() })
 }
 
-/// The body kept with an entry, if any.
+/// The body as received, if kept: an accepted request's is rebuilt from the
+/// kept envelope and the recording's audio bytes.
 pub(super) fn body(conn: &Connection, id: i64) -> Result<Option<Vec<u8>>, StoreError> {
-    conn.query_row("SELECT body FROM requests WHERE id = ?1", [id], |r| r.get("body"))
+    type Kept = (Option<Vec<u8>>, Option<i64>, Option<Vec<u8>>);
+    let (body, audio_at, audio): Kept = conn
+        .query_row(
+            "SELECT q.body AS body, q.body_audio_at AS body_audio_at, r.audio AS audio
+             FROM requests q LEFT JOIN recordings r ON r.id = q.recording_row AND q.body_audio_at IS NOT NULL
+             WHERE q.id = ?1",
+            [id],
+            |r| Ok((r.get("body")?, r.get("body_audio_at")?, r.get("audio")?)),
+        )
         .optional()?
-        .ok_or_else(|| StoreError::NotFound { what: "request", id: id.to_string() })
+        .ok_or_else(|| StoreError::NotFound { what: "request", id: id.to_string() })?;
+    Ok(match (body, audio_at, audio) {
+        (Some(envelope), Some(at), Some(audio)) if (at as usize) <= envelope.len() => {
+            let at = at as usize;
+            let mut whole = Vec::with_capacity(envelope.len() + audio.len());
+            whole.extend_from_slice(&envelope[..at]);
+            whole.extend_from_slice(&audio);
+            whole.extend_from_slice(&envelope[at..]);
+            Some(whole)
+        }
+        // The envelope without its audio is not the body; do not pass it off as one.
+        (Some(_), Some(_), _) => None,
+        (body, _, _) => body,
+    })
 }
 
 /// Entries matching `filter`, newest first, `count` from `offset`.
@@ -104,8 +139,9 @@ pub(super) fn insert(
     conn.prepare_cached(
         "INSERT INTO requests (received_at, method, path, query, remote_addr, headers_json, status, latency_us,
             outcome, error_code, reason, session_id, recording_id, recording_row, auth_verdict, auth_reason,
-            jwt_header, jwt_claims, parts_json, body_size, body)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
+            jwt_header, jwt_claims, parts_json, body_size, body, body_audio_at, simulated)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21,
+            ?22, ?23)",
     )?
     .execute(params![
         r.received_at,
@@ -129,6 +165,8 @@ pub(super) fn insert(
         r.parts_json,
         r.body_size as i64,
         r.body,
+        r.body_audio_at.map(|at| at as i64),
+        r.simulated,
     ])?;
     Ok(conn.last_insert_rowid())
 }

@@ -3,7 +3,7 @@
 
 use rusqlite::{Connection, params};
 
-use super::{FLAGGED, page_limit, unsigned};
+use super::{FLAGGED, UPSTREAM_FAILED, page_limit, unsigned};
 use crate::model::{SessionSummary, TokenCheck};
 use crate::store::{Filter, Page, StoreError, VerdictFilter};
 
@@ -16,6 +16,7 @@ fn summary(row: &rusqlite::Row<'_>) -> rusqlite::Result<SessionSummary> {
         assistant_id: row.get("assistant_id")?,
         environment_id: row.get("environment_id")?,
         flagged_requests: unsigned(row, "flagged_requests")?,
+        upstream_failures: unsigned(row, "upstream_failures")?,
     })
 }
 
@@ -25,7 +26,9 @@ pub(super) fn all(conn: &Connection) -> Result<Vec<SessionSummary>, StoreError> 
         "SELECT r.session_id AS session_id, COUNT(*) AS recording_count,
                 MIN(r.received_at) AS first_received_at, MAX(r.received_at) AS last_received_at,
                 MAX(r.assistant_id) AS assistant_id, MAX(r.environment_id) AS environment_id,
-                (SELECT COUNT(*) FROM requests q WHERE q.session_id = r.session_id AND {FLAGGED}) AS flagged_requests
+                (SELECT COUNT(*) FROM requests q WHERE q.session_id = r.session_id AND {FLAGGED}) AS flagged_requests,
+                (SELECT COUNT(*) FROM requests q JOIN forwards f ON f.request_id = q.id
+                 WHERE q.session_id = r.session_id AND {UPSTREAM_FAILED}) AS upstream_failures
          FROM recordings r GROUP BY r.session_id ORDER BY MAX(r.received_at) DESC, r.session_id"
     );
     Ok(conn.prepare(&sql)?.query_map([], summary)?.collect::<Result<_, _>>()?)
@@ -54,7 +57,10 @@ pub(super) fn page(
         ), flag AS (
             SELECT session_id, COUNT(*) AS flagged FROM requests q WHERE {FLAGGED} GROUP BY session_id
         )
-        SELECT s.*, COALESCE(flag.flagged, 0) AS flagged_requests, COUNT(*) OVER () AS total
+        SELECT s.*, COALESCE(flag.flagged, 0) AS flagged_requests,
+               (SELECT COUNT(*) FROM requests q JOIN forwards f ON f.request_id = q.id
+                WHERE q.session_id = s.session_id AND {UPSTREAM_FAILED}) AS upstream_failures,
+               COUNT(*) OVER () AS total
         FROM s LEFT JOIN flag ON flag.session_id = s.session_id
         WHERE (?6 = 0 OR flag.flagged > 0)
         ORDER BY last_received_at DESC, s.session_id LIMIT ?7 OFFSET ?8"
@@ -111,7 +117,9 @@ fn recent(conn: &Connection, offset: usize, count: usize) -> Result<Page<Session
         "SELECT ?1 AS session_id, COUNT(*) AS recording_count, MIN(received_at) AS first_received_at,
                 MAX(received_at) AS last_received_at, MAX(assistant_id) AS assistant_id,
                 MAX(environment_id) AS environment_id,
-                (SELECT COUNT(*) FROM requests q WHERE q.session_id = ?1 AND {FLAGGED}) AS flagged_requests
+                (SELECT COUNT(*) FROM requests q WHERE q.session_id = ?1 AND {FLAGGED}) AS flagged_requests,
+                (SELECT COUNT(*) FROM requests q JOIN forwards f ON f.request_id = q.id
+                 WHERE q.session_id = ?1 AND {UPSTREAM_FAILED}) AS upstream_failures
          FROM recordings WHERE session_id = ?1"
     ))?;
     let items = order

@@ -13,11 +13,11 @@ use std::time::Duration;
 use rusqlite::{Connection, TransactionBehavior};
 use tokio::sync::{broadcast, mpsc};
 
-use super::{SqliteStore, recordings, requests};
+use super::{SqliteStore, answers, recordings, requests};
 use crate::events::Event;
 use crate::model::Outcome;
 use crate::store::job::Envelope;
-use crate::store::{Committed, Job, StoreError, Writer};
+use crate::store::{Committed, Job, Logged, StoreError, Writer};
 
 /// Most jobs folded into one transaction; bounds the latency of the first job in a group.
 const MAX_GROUP: usize = 64;
@@ -144,14 +144,14 @@ fn bring_wal_under_limit(conn: &Connection, wal: &PathBuf) {
 fn publish(events: &broadcast::Sender<Event>, job: &Job, result: &Result<Committed, String>) {
     // No subscriber is fine: the CLI runs without one.
     let done = match result {
-        Ok(done) => done,
+        Ok(done) => *done,
         Err(message) => {
             let _ = events.send(Event::StoreFault { message: message.clone() });
             return;
         }
     };
-    let request = match job {
-        Job::StoreRecording { request, recording } => {
+    let request = match (job, done) {
+        (Job::StoreRecording { request, recording }, Committed::Logged(done)) => {
             if let (Some(row), Some(version)) = (done.recording_row, done.version)
                 && done.outcome != Outcome::Duplicate
             {
@@ -164,8 +164,26 @@ fn publish(events: &broadcast::Sender<Event>, job: &Job, result: &Result<Committ
             }
             request
         }
-        Job::LogRequest { request } => request,
+        (Job::LogRequest { request }, Committed::Logged(_)) => request,
+        (Job::RecordForward { request_id, session_id, answer, .. }, _) => {
+            let _ = events.send(Event::ForwardAnswered {
+                request_id: *request_id,
+                upstream_status: answer.status,
+                session_id: session_id.clone(),
+            });
+            return;
+        }
+        (Job::RecordReplay { replay }, Committed::Replayed { replay_id }) => {
+            let _ = events.send(Event::Replayed {
+                replay_id,
+                replay_of: replay.request_id,
+                recording_row: replay.recording_row,
+            });
+            return;
+        }
+        _ => return,
     };
+    let Committed::Logged(done) = done else { return };
     let _ = events.send(Event::RequestLogged {
         request_id: done.request_id,
         status: request.status,
@@ -209,12 +227,17 @@ fn apply(conn: &Connection, envelope: &Envelope) -> rusqlite::Result<Committed> 
         Job::StoreRecording { request, recording } => {
             let (row, version, outcome) = recordings::insert(conn, recording)?;
             let request_id = requests::insert(conn, request, outcome, Some(row), latency_us())?;
-            Ok(Committed { request_id, recording_row: Some(row), version: Some(version), outcome })
+            Ok(Committed::Logged(Logged { request_id, recording_row: Some(row), version: Some(version), outcome }))
         }
         Job::LogRequest { request } => {
             let request_id = requests::insert(conn, request, request.outcome, None, latency_us())?;
-            Ok(Committed { request_id, recording_row: None, version: None, outcome: request.outcome })
+            Ok(Committed::Logged(Logged { request_id, recording_row: None, version: None, outcome: request.outcome }))
         }
+        Job::RecordForward { request_id, status, mode, answer, .. } => {
+            answers::insert_forward(conn, *request_id, *status, *mode, answer)?;
+            Ok(Committed::Answered { request_id: *request_id })
+        }
+        Job::RecordReplay { replay } => Ok(Committed::Replayed { replay_id: answers::insert_replay(conn, replay)? }),
     }
 }
 
@@ -243,6 +266,8 @@ mod tests {
             parts_json: None,
             body_size: body.len(),
             body: Some(body),
+            body_audio_at: None,
+            simulated: None,
         };
         Job::LogRequest { request }
     }

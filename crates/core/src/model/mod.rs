@@ -9,6 +9,13 @@ use earshot_audio::{AudioInfo, Container, Encoding};
 
 use crate::intake::Metadata;
 
+mod upstream;
+
+pub use upstream::{
+    ANSWER_BODY_CAP, ANSWER_PREVIEW, Answer, AnswerEntry, ForwardEntry, ForwardMode, NewReplay, ReplayEntry,
+    UpstreamBrief, UpstreamFault,
+};
+
 /// The result of checking a request's token. (A QA reviewer's judgement of a
 /// recording is a different thing; this is only about the JWT.)
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -147,8 +154,14 @@ pub struct NewRequest {
     pub parts_json: Option<String>,
     /// Bytes of body received.
     pub body_size: usize,
-    /// The body, kept (up to a cap) for rejected requests so they can be inspected.
+    /// The body as kept: whole (up to a cap) for rejected requests; for an
+    /// accepted one without its audio part's bytes, which go back in at
+    /// `body_audio_at` (the recording holds them).
     pub body: Option<Vec<u8>>,
+    /// Where the audio bytes were cut out of `body`.
+    pub body_audio_at: Option<usize>,
+    /// What was answered instead of the real answer, when an answer was simulated.
+    pub simulated: Option<String>,
 }
 
 /// A recording about to be stored.
@@ -233,6 +246,8 @@ pub struct RecordingSummary {
     pub filename: Option<String>,
     /// Part content type as sent.
     pub part_content_type: Option<String>,
+    /// The user's service's answer to the request that delivered it, when forwarded.
+    pub upstream: Option<UpstreamBrief>,
     /// Where the samples sit in the original bytes.
     #[serde(skip)]
     pub audio: AudioInfo,
@@ -256,6 +271,8 @@ pub struct SessionSummary {
     pub environment_id: String,
     /// Requests of this call that were rejected or failed verification.
     pub flagged_requests: u64,
+    /// Forwarded requests of this call whose upstream answer was not 2xx.
+    pub upstream_failures: u64,
 }
 
 /// One request log entry as shown to users.
@@ -300,6 +317,10 @@ pub struct RequestEntry {
     pub parts: Option<Value>,
     /// Body size received.
     pub body_size: u64,
-    /// Bytes of body kept in the log.
+    /// Bytes of body kept in the log (an accepted request's body is rebuilt whole from it and the recording).
     pub body_stored: i64,
+    /// What the user's service answered, when forwarding was on.
+    pub forward: Option<ForwardEntry>,
+    /// What Earshot answered instead, when an answer was simulated (`503`, `delay 25 s`, `drop`).
+    pub simulated: Option<String>,
 }
