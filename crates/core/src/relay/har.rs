@@ -10,6 +10,7 @@ use base64::engine::general_purpose::STANDARD;
 use serde_json::{Value, json};
 
 use crate::model::{ForwardMode, RequestEntry};
+use crate::store::{Filter, MAX_PAGE, Store, StoreError};
 
 /// One logged request with the bytes HAR needs.
 #[derive(Debug, Clone)]
@@ -145,4 +146,33 @@ pub fn har(items: &[HarItem]) -> Value {
         "pages": [],
         "entries": entries,
     }})
+}
+
+/// The HAR document for the whole request log, or one call's requests
+/// (`session_id`), read page by page with every kept body.
+pub fn har_of_store(store: &Store, session_id: Option<&str>) -> Result<Value, StoreError> {
+    let filter = Filter { id_prefix: session_id.map(str::to_string), ..Filter::default() };
+    let mut items = Vec::new();
+    let mut offset = 0;
+    loop {
+        let page = store.requests_page(&filter, offset, MAX_PAGE)?;
+        let count = page.items.len();
+        for entry in page.items {
+            // The id filter is a prefix of session or recording ids; keep only this call's.
+            if session_id.is_some_and(|wanted| entry.session_id.as_deref() != Some(wanted)) {
+                continue;
+            }
+            let body = store.request_body(entry.id)?;
+            let upstream_body = match entry.forward {
+                Some(_) => store.forward_body(entry.id)?,
+                None => None,
+            };
+            items.push(HarItem { entry, body, upstream_body });
+        }
+        offset += count;
+        if count == 0 || offset as u64 >= page.total {
+            break;
+        }
+    }
+    Ok(har(&items))
 }

@@ -17,11 +17,11 @@ mod replay;
 mod simulate;
 
 pub use client::{Outgoing, Upstream};
-pub use curl::curl_command;
+pub use curl::{curl_command, curl_for_request};
 pub use edit::{Edits, MetadataEdit};
 pub use forward::{DEFAULT_FORWARD_TIMEOUT, ForwardConfig, forward_target, forwarded_headers};
-pub use har::{HarItem, har};
-pub use replay::{ReplayOutcome, ReplayRequest, ReplaySource, TokenChoice, prepare, replay};
+pub use har::{HarItem, har, har_of_store};
+pub use replay::{Prepared, ReplayOutcome, ReplayRequest, ReplaySource, TokenChoice, prepare, replay};
 pub use simulate::{SimScope, Simulation, SimulationState, Simulator};
 
 use crate::store::StoreError;
