@@ -109,6 +109,16 @@ pub(super) async fn rebuild(body: &[u8], content_type: Option<&str>, edits: &Edi
     Ok(out)
 }
 
+/// The `metadata` part of a multipart body as JSON, when there is one that
+/// parses: what the desktop's replay editor starts from (the edits it sends
+/// back are [`MetadataEdit`]s against it).
+pub async fn metadata_of(body: &[u8], content_type: Option<&str>) -> Option<Value> {
+    let boundary = boundary_of(content_type, body).ok()?;
+    let parts = split(Bytes::copy_from_slice(body), boundary).await.ok()?;
+    let part = parts.into_iter().find(|p| p.name == METADATA_PART)?;
+    serde_json::from_slice(&part.bytes).ok()
+}
+
 /// A body from a recording's metadata and audio, for recordings stored
 /// before request bodies were kept.
 pub(super) fn assemble(
@@ -210,5 +220,19 @@ mod tests {
         assert!(text.contains("Content-Type: audio/mulaw;rate=8000\r\n\r\n"));
         assert!(body.windows(800).any(|w| w == audio.as_slice()), "the audio is untouched");
         assert!(body.ends_with(b"--XyZ--\r\n"));
+    }
+
+    #[tokio::test]
+    async fn the_metadata_part_is_read_back_as_json() {
+        let ids = CallIds {
+            assistant_id: "a".into(),
+            environment_id: "e".into(),
+            session_id: "s".into(),
+            recording_id: "r".into(),
+        };
+        let delivery = sample::delivery(&ids, &[0x7F; 80], Packaging::Raw, 10, chrono::Utc::now(), "XyZ");
+        let metadata = super::metadata_of(&delivery.body, Some(&delivery.content_type)).await.unwrap();
+        assert_eq!(metadata["recording_id"], "r");
+        assert_eq!(super::metadata_of(b"not multipart", Some("text/plain")).await, None);
     }
 }

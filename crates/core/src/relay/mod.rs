@@ -18,7 +18,7 @@ mod simulate;
 
 pub use client::{Outgoing, Upstream};
 pub use curl::{curl_command, curl_for_request};
-pub use edit::{Edits, MetadataEdit};
+pub use edit::{Edits, MetadataEdit, metadata_of};
 pub use forward::{DEFAULT_FORWARD_TIMEOUT, ForwardConfig, forward_target, forwarded_headers};
 pub use har::{HarItem, har, har_of_store};
 pub use replay::{Prepared, ReplayOutcome, ReplayRequest, ReplaySource, TokenChoice, prepare, replay};
