@@ -139,7 +139,8 @@ fn entry_json(item: &HarItem) -> Value {
 /// The HAR document for `items`, oldest first.
 pub fn har(items: &[HarItem]) -> Value {
     let mut entries: Vec<Value> = items.iter().map(entry_json).collect();
-    entries.sort_by(|a, b| a["startedDateTime"].as_str().cmp(&b["startedDateTime"].as_str()));
+    let key = |e: &Value| (e["startedDateTime"].as_str().map(str::to_string), e["_earshot"]["id"].as_i64());
+    entries.sort_by_key(key);
     json!({"log": {
         "version": "1.2",
         "creator": {"name": "Earshot", "version": env!("CARGO_PKG_VERSION")},
