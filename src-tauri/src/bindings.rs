@@ -5,9 +5,11 @@
 
 use earshot_audio::{Container, Encoding, Peak};
 use earshot_core::export::Format;
+use earshot_core::relay::{SimScope, Simulation, SimulationState, TokenChoice};
 use earshot_core::{
-    AuthMode, AuthSummary, Event, Filter, ListenFault, ListenerStatus, Outcome, Page, RecordingDetail,
-    RecordingSummary, RequestDetail, RequestEntry, SessionSummary, TokenCheck, TunnelChoice, VerdictFilter,
+    AnswerEntry, AuthMode, AuthSummary, Event, Filter, ForwardEntry, ForwardMode, ForwardSettings, ListenFault,
+    ListenerStatus, Outcome, Page, RecordingDetail, RecordingSummary, ReplayEntry, RequestDetail, RequestEntry,
+    SessionSummary, TokenCheck, TunnelChoice, UpstreamBrief, VerdictFilter,
 };
 use earshot_playback::PlayState;
 use earshot_tunnel::selftest::Outcome as HopOutcome;
@@ -15,9 +17,11 @@ use earshot_tunnel::{Hop, HopResult, LogLine, LogSource, SelfTestReport, Status}
 use ts_rs::{Config, TS};
 
 use crate::commands::export::ExportProgress;
+use crate::commands::forward::ForwardInfo;
 use crate::commands::playback::{PlayerAction, PlayerUpdate};
 use crate::commands::setup::SetupInfo;
 use crate::commands::tunnel::{TunnelInfo, TunnelRequest};
+use crate::commands::workbench::{CurlCommand, FieldEdit, ReplayDraft, ReplayForm, ReplayOrigin};
 use crate::error::IpcError;
 
 /// The generated file's contents.
@@ -32,6 +36,10 @@ pub fn typescript() -> String {
         Outcome::decl(&cfg),
         Format::decl(&cfg),
         AuthSummary::decl(&cfg),
+        ForwardMode::decl(&cfg),
+        AnswerEntry::decl(&cfg),
+        ForwardEntry::decl(&cfg),
+        UpstreamBrief::decl(&cfg),
         SessionSummary::decl(&cfg),
         RecordingSummary::decl(&cfg),
         RequestEntry::decl(&cfg),
@@ -60,6 +68,18 @@ pub fn typescript() -> String {
         HopOutcome::decl(&cfg),
         HopResult::decl(&cfg),
         SelfTestReport::decl(&cfg),
+        ForwardSettings::decl(&cfg),
+        ForwardInfo::decl(&cfg),
+        SimScope::decl(&cfg),
+        Simulation::decl(&cfg),
+        SimulationState::decl(&cfg),
+        TokenChoice::decl(&cfg),
+        ReplayOrigin::decl(&cfg),
+        ReplayDraft::decl(&cfg),
+        FieldEdit::decl(&cfg),
+        ReplayForm::decl(&cfg),
+        ReplayEntry::decl(&cfg),
+        CurlCommand::decl(&cfg),
     ];
     let mut out = String::from(
         "// Generated from the Rust types by `ts-rs` (src-tauri/src/bindings.rs). Do not edit.\n\

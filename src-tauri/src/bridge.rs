@@ -3,7 +3,9 @@
 //! `earshot://changed` carries each store event (a request was logged, a
 //! recording stored, the store failed); `earshot://listener` the listener's
 //! status whenever it changes; `earshot://tunnel` the tunnel card's contents
-//! whenever the tunnel's status changes.
+//! whenever the tunnel's status changes; `earshot://simulation` the
+//! simulated answer in force (or `null`) whenever it changes, including the
+//! core's own countdown of "the next N".
 
 use tauri::{AppHandle, Emitter, Manager, Runtime};
 use tokio::sync::broadcast::error::RecvError;
@@ -18,6 +20,9 @@ pub const LISTENER: &str = "earshot://listener";
 /// Event name for tunnel status.
 pub const TUNNEL: &str = "earshot://tunnel";
 
+/// Event name for the simulated answer.
+pub const SIMULATION: &str = "earshot://simulation";
+
 /// Starts the forwarding tasks.
 pub fn start<R: Runtime>(app: AppHandle<R>, desktop: &Desktop) {
     let mut events = desktop.store().subscribe();
@@ -25,6 +30,14 @@ pub fn start<R: Runtime>(app: AppHandle<R>, desktop: &Desktop) {
     let mut tunnel = desktop.tunnels().subscribe();
     let changes = app.clone();
     let tunnels = app.clone();
+    let mut simulation = desktop.server().simulator().subscribe();
+    let simulations = app.clone();
+    tauri::async_runtime::spawn(async move {
+        while simulation.changed().await.is_ok() {
+            let current = simulation.borrow_and_update().clone();
+            let _ = simulations.emit(SIMULATION, &current);
+        }
+    });
     tauri::async_runtime::spawn(async move {
         loop {
             match events.recv().await {

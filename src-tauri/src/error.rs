@@ -47,5 +47,11 @@ impl From<earshot_core::SettingsError> for IpcError {
     }
 }
 
+impl From<earshot_core::relay::RelayError> for IpcError {
+    fn from(e: earshot_core::relay::RelayError) -> IpcError {
+        IpcError::new(e.code(), e.to_string())
+    }
+}
+
 /// Result type of every command.
 pub type IpcResult<T> = Result<T, IpcError>;

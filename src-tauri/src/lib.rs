@@ -56,6 +56,14 @@ pub fn build<R: Runtime>(builder: Builder<R>, launch: Launch) -> Result<Builder<
             commands::tunnel::stop_tunnel,
             commands::tunnel::tunnel_logs,
             commands::tunnel::tunnel_self_test,
+            commands::forward::set_forward,
+            commands::response::get_simulation,
+            commands::response::set_simulation,
+            commands::workbench::replay_draft,
+            commands::workbench::replay,
+            commands::workbench::list_replays,
+            commands::workbench::curl_command,
+            commands::workbench::export_har,
         ])
         .setup(|app| {
             bridge::start(app.handle().clone(), &app.state::<Desktop>());

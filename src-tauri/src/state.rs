@@ -15,7 +15,10 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 
 use earshot_audio::Peak;
-use earshot_core::{AuthConfig, ListenerStatus, Overrides, Resolved, SavedSettings, Server, SettingsError, Store};
+use earshot_core::relay::{ForwardConfig, Upstream};
+use earshot_core::{
+    AuthConfig, ListenerStatus, Overrides, Resolved, SavedSettings, Secret, Server, SettingsError, Store,
+};
 use earshot_playback::Player;
 use earshot_tunnel::{Provider, TunnelError, TunnelSlot};
 
@@ -63,6 +66,8 @@ pub struct Desktop {
     waveforms: Mutex<HashMap<(i64, usize), Vec<Peak>>>,
     player: Mutex<Option<Player>>,
     tunnels: TunnelSlot,
+    /// One connection pool for replays.
+    upstream: Upstream,
     env_ngrok_token: Option<String>,
     cloudflared_path: OsString,
 }
@@ -85,6 +90,7 @@ impl Desktop {
             waveforms: Mutex::new(HashMap::new()),
             player: Mutex::new(None),
             tunnels: TunnelSlot::default(),
+            upstream: Upstream::new(),
         })
     }
 
@@ -131,6 +137,21 @@ impl Desktop {
     /// The auth configuration the listener would use now.
     pub fn auth(&self) -> Result<AuthConfig, SettingsError> {
         self.resolved().map(|r| r.auth)
+    }
+
+    /// The shared secret in force, for re-signing replays (never sent to the UI).
+    pub fn secret(&self) -> Option<Secret> {
+        self.auth().ok().and_then(|a| a.secret().cloned())
+    }
+
+    /// Where the listener forwards, when forwarding is on (saved in Setup or `EARSHOT_FORWARD`).
+    pub fn forward(&self) -> Option<ForwardConfig> {
+        self.resolved().ok().and_then(|r| r.forward)
+    }
+
+    /// The HTTP client replays go out through.
+    pub fn upstream(&self) -> &Upstream {
+        &self.upstream
     }
 
     /// Whether a secret is set (it is never sent back to the UI).
@@ -205,6 +226,11 @@ impl Desktop {
             }
             if saved.auth != before.auth {
                 overrides.auth = None;
+            }
+            if saved.forward != before.forward {
+                overrides.forward = None;
+                overrides.forward_mode = None;
+                overrides.forward_timeout = None;
             }
         }
         Ok(self.start_listener().await)

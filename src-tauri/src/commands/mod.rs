@@ -1,12 +1,15 @@
 //! IPC commands, one module per domain, each a few lines over the core.
 
 pub mod export;
+pub mod forward;
 pub mod playback;
 pub mod recordings;
 pub mod requests;
+pub mod response;
 pub mod sessions;
 pub mod setup;
 pub mod tunnel;
+pub mod workbench;
 
 use earshot_core::Store;
 

@@ -1,4 +1,5 @@
-//! The setup panel: where to point watsonx, the secret, auth mode and port.
+//! The setup panel: where to point watsonx, the secret, auth mode and port
+//! (forwarding has its own module, `forward`).
 
 use std::net::SocketAddr;
 
@@ -7,6 +8,7 @@ use earshot_core::{AuthMode, Secret};
 use serde::Serialize;
 use tauri::State;
 
+use super::forward::{ForwardInfo, forward_info};
 use crate::error::{IpcError, IpcResult};
 use crate::state::Desktop;
 
@@ -25,9 +27,11 @@ pub struct SetupInfo {
     pub secret_set: bool,
     /// The data dir.
     pub data_dir: String,
+    /// Forwarding to the user's service.
+    pub forward: ForwardInfo,
 }
 
-fn info(state: &Desktop) -> SetupInfo {
+pub(crate) fn info(state: &Desktop) -> SetupInfo {
     let listen = state.listen();
     SetupInfo {
         status: state.server().status().borrow().clone(),
@@ -36,6 +40,7 @@ fn info(state: &Desktop) -> SetupInfo {
         auth_mode: state.auth().map(|a| a.mode()).unwrap_or(AuthMode::Off),
         secret_set: state.secret_set(),
         data_dir: state.data_dir().display().to_string(),
+        forward: forward_info(state),
     }
 }
 

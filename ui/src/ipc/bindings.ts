@@ -25,6 +25,90 @@ verdict: TokenCheck,
  */
 reason: string | null, };
 
+export type ForwardMode = "pass" | "tee";
+
+export type AnswerEntry = { 
+/**
+ * Where the request went.
+ */
+url: string, 
+/**
+ * The HTTP status; `null` when the service gave none.
+ */
+status: number | null, 
+/**
+ * Time to the whole answer, in milliseconds.
+ */
+latency_ms: number, 
+/**
+ * Why there was no answer (`upstream_unreachable`, `upstream_timeout`, `upstream_broken`).
+ */
+error_code: string | null, 
+/**
+ * The fault in words.
+ */
+error: string | null, 
+/**
+ * `[[name, value], …]`.
+ */
+headers: Array<[string, string]>, 
+/**
+ * The start of the body as text (lossy UTF-8, at most [`ANSWER_PREVIEW`] bytes).
+ */
+body: string, 
+/**
+ * Full length of the body the service sent.
+ */
+body_size: number, };
+
+export type ForwardEntry = { 
+/**
+ * `pass` or `tee`.
+ */
+mode: ForwardMode, 
+/**
+ * Where the request went.
+ */
+url: string, 
+/**
+ * The HTTP status; `null` when the service gave none.
+ */
+status: number | null, 
+/**
+ * Time to the whole answer, in milliseconds.
+ */
+latency_ms: number, 
+/**
+ * Why there was no answer (`upstream_unreachable`, `upstream_timeout`, `upstream_broken`).
+ */
+error_code: string | null, 
+/**
+ * The fault in words.
+ */
+error: string | null, 
+/**
+ * `[[name, value], …]`.
+ */
+headers: Array<[string, string]>, 
+/**
+ * The start of the body as text (lossy UTF-8, at most [`ANSWER_PREVIEW`] bytes).
+ */
+body: string, 
+/**
+ * Full length of the body the service sent.
+ */
+body_size: number, };
+
+export type UpstreamBrief = { 
+/**
+ * The status; `None` when the service gave no answer.
+ */
+status: number | null, 
+/**
+ * Whether it was 2xx.
+ */
+ok: boolean, };
+
 export type SessionSummary = { 
 /**
  * watsonx session id.
@@ -53,7 +137,11 @@ environment_id: string,
 /**
  * Requests of this call that were rejected or failed verification.
  */
-flagged_requests: number, };
+flagged_requests: number, 
+/**
+ * Forwarded requests of this call whose upstream answer was not 2xx.
+ */
+upstream_failures: number, };
 
 export type RecordingSummary = { 
 /**
@@ -143,7 +231,11 @@ filename: string | null,
 /**
  * Part content type as sent.
  */
-part_content_type: string | null, };
+part_content_type: string | null, 
+/**
+ * The user's service's answer to the request that delivered it, when forwarded.
+ */
+upstream: UpstreamBrief | null, };
 
 export type RequestEntry = { 
 /**
@@ -223,9 +315,17 @@ parts: JsonValue | null,
  */
 body_size: number, 
 /**
- * Bytes of body kept in the log.
+ * Bytes of body kept in the log (an accepted request's body is rebuilt whole from it and the recording).
  */
-body_stored: number, };
+body_stored: number, 
+/**
+ * What the user's service answered, when forwarding was on.
+ */
+forward: ForwardEntry | null, 
+/**
+ * What Earshot answered instead, when an answer was simulated (`503`, `delay 25 s`, `drop`).
+ */
+simulated: string | null, };
 
 export type VerdictFilter = "flagged" | "valid" | "invalid" | "missing" | "off";
 
@@ -371,7 +471,31 @@ session_id: string,
 /**
  * 1 for the first audio under this id, higher for conflicting resends.
  */
-version: number, } | { "type": "store_fault", 
+version: number, } | { "type": "forward_answered", 
+/**
+ * The request log entry forwarded.
+ */
+request_id: number, 
+/**
+ * The upstream's status; `None` when it gave no answer.
+ */
+upstream_status: number | null, 
+/**
+ * The call, when known.
+ */
+session_id: string | null, } | { "type": "replayed", 
+/**
+ * The replay's row id.
+ */
+replay_id: number, 
+/**
+ * The request log entry it came from.
+ */
+replay_of: number | null, 
+/**
+ * The recording it came from.
+ */
+recording_row: number | null, } | { "type": "store_fault", 
 /**
  * What SQLite reported.
  */
@@ -411,7 +535,11 @@ secret_set: boolean,
 /**
  * The data dir.
  */
-data_dir: string, };
+data_dir: string, 
+/**
+ * Forwarding to the user's service.
+ */
+forward: ForwardInfo, };
 
 export type IpcError = { 
 /**
@@ -616,3 +744,199 @@ session_id: string,
  * Every hop in order.
  */
 hops: Array<HopResult>, };
+
+export type ForwardSettings = { 
+/**
+ * Whether the listener forwards.
+ */
+enabled: boolean, 
+/**
+ * The user's service.
+ */
+url: string, 
+/**
+ * `pass` or `tee`.
+ */
+mode: ForwardMode, 
+/**
+ * Seconds to wait for the whole answer (1 to 30; 25 by default).
+ */
+timeout_secs: number, };
+
+export type ForwardInfo = { 
+/**
+ * As saved (the defaults when never saved): the card's fields.
+ */
+saved: ForwardSettings, 
+/**
+ * Where requests go now (saved, or `EARSHOT_FORWARD`); `null` while forwarding is off.
+ */
+active_url: string | null, 
+/**
+ * The mode in force, when forwarding.
+ */
+active_mode: ForwardMode | null, };
+
+export type SimScope = { "scope": "all" } | { "scope": "next", 
+/**
+ * How many.
+ */
+count: number, } | { "scope": "session", 
+/**
+ * The call's `session_id`.
+ */
+session_id: string, };
+
+export type Simulation = { 
+/**
+ * The status to answer with (ignored when `drop`).
+ */
+status: number, 
+/**
+ * How long to wait before answering (or dropping), in milliseconds.
+ */
+delay_ms: number, 
+/**
+ * Close the connection without an answer.
+ */
+drop: boolean, 
+/**
+ * Which requests.
+ */
+scope: SimScope, };
+
+export type SimulationState = { 
+/**
+ * What is simulated.
+ */
+simulation: Simulation, 
+/**
+ * What the badge says.
+ */
+label: string, };
+
+export type TokenChoice = "resign" | "keep" | "none" | "bad";
+
+export type ReplayOrigin = { "kind": "request", 
+/**
+ * Its id.
+ */
+id: number, } | { "kind": "recording", 
+/**
+ * Its row.
+ */
+row: number, };
+
+export type ReplayDraft = { 
+/**
+ * The suggested target: the forward URL in force, else "".
+ */
+to: string, 
+/**
+ * The request's method.
+ */
+method: string, 
+/**
+ * The `metadata` part as JSON, when the body has one that parses.
+ */
+metadata: JsonValue | null, 
+/**
+ * The headers a replay sends (before the token and the extra headers).
+ */
+headers: Array<[string, string]>, 
+/**
+ * The body's length as it would be sent unchanged.
+ */
+body_size: number, 
+/**
+ * Whether a secret is known (re-signing and keeping the token need it).
+ */
+secret_set: boolean, };
+
+export type FieldEdit = { 
+/**
+ * The field.
+ */
+field: string, 
+/**
+ * Its new value.
+ */
+value: JsonValue, };
+
+export type ReplayForm = { 
+/**
+ * What to send again.
+ */
+origin: ReplayOrigin, 
+/**
+ * Where to.
+ */
+to: string, 
+/**
+ * What to do with the token.
+ */
+token: TokenChoice, 
+/**
+ * Metadata fields to set.
+ */
+set: Array<FieldEdit>, 
+/**
+ * A WAV or raw μ-law file to send instead of the audio.
+ */
+audio_path: string | null, 
+/**
+ * Headers to add or replace.
+ */
+headers: Array<[string, string]>, };
+
+export type ReplayEntry = { 
+/**
+ * Row id (`replay_id`).
+ */
+id: number, 
+/**
+ * When it was sent.
+ */
+sent_at: string, 
+/**
+ * The request log entry it came from.
+ */
+replay_of: number | null, 
+/**
+ * The recording it came from.
+ */
+recording_row: number | null, 
+/**
+ * Byte for byte the body received.
+ */
+identical: boolean, 
+/**
+ * What was changed.
+ */
+changes: JsonValue, 
+/**
+ * Headers sent.
+ */
+headers: JsonValue, 
+/**
+ * Length of the body sent.
+ */
+body_size: number, 
+/**
+ * SHA-256 of the body sent.
+ */
+body_sha256: string, 
+/**
+ * The answer.
+ */
+answer: AnswerEntry, };
+
+export type CurlCommand = { 
+/**
+ * The command text.
+ */
+command: string, 
+/**
+ * Where the body was written.
+ */
+body_file: string, };
