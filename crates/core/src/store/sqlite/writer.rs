@@ -37,6 +37,12 @@ pub const WAL_SOFT_LIMIT: u64 = 64 * 1024 * 1024;
 /// not stop the listener storing.
 const TRUNCATE_PATIENCE: Duration = Duration::from_secs(2);
 
+/// How long a group of bookkeeping jobs alone (upstream answers) waits for
+/// company: a forwarded request's answer is written after the sender was
+/// answered, so on its own it would cost the next delivery a second fsync;
+/// waiting lets it ride in that delivery's transaction instead.
+const BOOKKEEPING_WAIT: Duration = Duration::from_millis(25);
+
 /// How long without a commit counts as idle; an idle store gets its WAL truncated.
 const IDLE: Duration = Duration::from_secs(1);
 
@@ -100,6 +106,17 @@ fn write_loop(
             match rx.try_recv() {
                 Ok(envelope) => group.push(envelope),
                 Err(_) => break,
+            }
+        }
+        let deadline = std::time::Instant::now() + BOOKKEEPING_WAIT;
+        while group.len() < MAX_GROUP
+            && group.iter().all(|e| matches!(e.job, Job::RecordForward { .. }))
+            && std::time::Instant::now() < deadline
+        {
+            match rx.try_recv() {
+                Ok(envelope) => group.push(envelope),
+                Err(mpsc::error::TryRecvError::Empty) => std::thread::sleep(Duration::from_millis(1)),
+                Err(mpsc::error::TryRecvError::Disconnected) => break,
             }
         }
         let results = commit_group(&mut conn, &group);
