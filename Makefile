@@ -42,5 +42,6 @@ fuzz:
 
 bench: build
 	cargo bench -p earshot-tests --bench intake
+	cargo bench -p earshot-tests --bench forward
 	bash scripts/with-display.sh cargo bench -p earshot-tests --bench lists
 	bash scripts/with-audio.sh cargo bench -p earshot-playback --bench playback
