@@ -6,9 +6,11 @@ import { open, save } from "@tauri-apps/plugin-dialog";
 import { revealItemInDir } from "@tauri-apps/plugin-opener";
 import type {
   AuthMode,
+  CurlCommand,
   Event as StoreEvent,
   ExportProgress,
   Filter,
+  ForwardSettings,
   Format,
   IpcError,
   ListenerStatus,
@@ -18,11 +20,17 @@ import type {
   PlayerUpdate,
   RecordingDetail,
   RecordingSummary,
+  ReplayDraft,
+  ReplayEntry,
+  ReplayForm,
+  ReplayOrigin,
   RequestDetail,
   RequestEntry,
   SelfTestReport,
   SessionSummary,
   SetupInfo,
+  Simulation,
+  SimulationState,
   TunnelInfo,
   TunnelLogLine,
   TunnelRequest,
@@ -70,6 +78,14 @@ export const api = {
   stopTunnel: () => invoke<TunnelInfo>("stop_tunnel"),
   tunnelLogs: () => invoke<TunnelLogLine[]>("tunnel_logs"),
   tunnelSelfTest: () => invoke<SelfTestReport>("tunnel_self_test"),
+  setForward: (forward: ForwardSettings) => invoke<SetupInfo>("set_forward", { forward }),
+  getSimulation: () => invoke<SimulationState | null>("get_simulation"),
+  setSimulation: (simulation: Simulation | null) => invoke<SimulationState | null>("set_simulation", { simulation }),
+  replayDraft: (origin: ReplayOrigin) => invoke<ReplayDraft>("replay_draft", { origin }),
+  replay: (form: ReplayForm) => invoke<ReplayEntry>("replay", { form }),
+  listReplays: (origin: ReplayOrigin) => invoke<ReplayEntry[]>("list_replays", { origin }),
+  curlCommand: (id: number, to: string | null) => invoke<CurlCommand>("curl_command", { id, to }),
+  exportHar: (sessionId: string | null, path: string) => invoke<string>("export_har", { sessionId, path }),
 };
 
 /** Streams the native player's state and position (25 per second while playing) to `handler`. */
@@ -94,6 +110,11 @@ export function onTunnelChange(handler: (info: TunnelInfo) => void): Promise<Unl
   return listen<TunnelInfo>("earshot://tunnel", (e) => handler(e.payload));
 }
 
+/** Calls `handler` with the simulated answer in force (or null) whenever it changes, the core's countdown included. */
+export function onSimulationChange(handler: (state: SimulationState | null) => void): Promise<UnlistenFn> {
+  return listen<SimulationState | null>("earshot://simulation", (e) => handler(e.payload));
+}
+
 const EXTENSIONS: Record<Format, string[]> = { pcm16: ["wav"], mulaw: ["wav"], original: ["wav", "ul", "al", "raw"] };
 
 /** Native save dialog for one recording; null when cancelled. */
@@ -110,4 +131,15 @@ export async function chooseExportFolder(): Promise<string | null> {
 /** Shows an exported file in the system file manager. */
 export function reveal(path: string): Promise<void> {
   return revealItemInDir(path);
+}
+
+/** Native open dialog for replacement audio (WAV in any common format, or raw μ-law); null when cancelled. */
+export async function chooseAudioFile(): Promise<string | null> {
+  const picked = await open({ multiple: false, title: "Audio to send instead", filters: [{ name: "Audio", extensions: ["wav", "ul", "ulaw", "raw"] }] });
+  return typeof picked === "string" ? picked : null;
+}
+
+/** Native save dialog for a HAR file; null when cancelled. */
+export function chooseHarFile(defaultPath: string): Promise<string | null> {
+  return save({ defaultPath, filters: [{ name: "HAR", extensions: ["har", "json"] }] });
 }

@@ -17,6 +17,11 @@ describe("keyboard", () => {
     expect(command("j", 0, 3, true)).toEqual({ kind: "none" });
     expect(command("Escape", 0, 3, true)).toEqual({ kind: "back" });
   });
+  it("r replays the selected row, and only when one is selected", () => {
+    expect(command("r", 1, 3, false)).toEqual({ kind: "replay" });
+    expect(command("r", -1, 3, false)).toEqual({ kind: "none" });
+    expect(command("r", 1, 3, true)).toEqual({ kind: "none" });
+  });
   it("draws only what is on screen plus a margin", () => {
     expect(visibleRange(0, 520, 52, 100_000)).toEqual({ first: 0, count: 26 });
     expect(visibleRange(52 * 50_000, 520, 52, 100_000)).toEqual({ first: 49_992, count: 26 });

@@ -6,6 +6,7 @@ export type Command =
   | { kind: "back" }
   | { kind: "search" }
   | { kind: "export" }
+  | { kind: "replay" }
   | { kind: "none" };
 
 /** What a key press means for a list of `total` rows with `current` selected (-1 for none). */
@@ -31,6 +32,8 @@ export function command(key: string, current: number, total: number, inTextField
       return { kind: "search" };
     case "e":
       return { kind: "export" };
+    case "r":
+      return current >= 0 ? { kind: "replay" } : { kind: "none" };
     default:
       return { kind: "none" };
   }
