@@ -5,14 +5,17 @@
 //! opens; it is exported through the same command the button uses. The
 //! tunnel card exposes the listener (a custom URL, then a stand-in
 //! cloudflared), its self-test passes hop by hop, and SIGTERM ends the app in
-//! order, leaving no cloudflared behind.
+//! order, leaving no cloudflared behind. The workbench test forwards to a
+//! real upstream (an axum server in the test), replays a recording with an
+//! edited metadata field from the Replay… editor, and simulates a 503 from
+//! the Response card.
 //!
 //! `make test` provides the display (Xvfb) and installs `tauri-driver`.
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use earshot_tests::{Tmpfs, alive, earshot_bin, fake_cloudflared, read_wav_i16, run, run_ok, skip};
@@ -489,4 +492,203 @@ fn the_player_keys_play_pause_seek_change_speed_and_loop_in_the_real_app() {
         (!shown.contains(" 0:00.0 /")).then_some(shown)
     });
     println!("paused at {paused}, after → {forward}");
+}
+
+/// What the test's upstream received: one entry per request.
+#[derive(Debug, Clone)]
+struct Received {
+    metadata: Value,
+    authorization: Option<String>,
+}
+
+/// The user's own service, as far as the workbench can tell: a real HTTP
+/// server on loopback that reads each multipart request's metadata part,
+/// keeps it, and answers 202 naming the recording it got — or 500 for the
+/// call `wb-fail`, so the calls list has an upstream failure to badge.
+struct Upstream {
+    url: String,
+    received: Arc<Mutex<Vec<Received>>>,
+    _runtime: tokio::runtime::Runtime,
+}
+
+impl Upstream {
+    fn start() -> Upstream {
+        use axum::http::{HeaderMap, StatusCode};
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let received = Arc::new(Mutex::new(Vec::new()));
+        let kept = received.clone();
+        let handler = move |headers: HeaderMap, body: bytes::Bytes| {
+            let kept = kept.clone();
+            async move {
+                let content_type = headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default();
+                let metadata = match multer::parse_boundary(content_type) {
+                    Ok(boundary) => metadata_part(body, boundary).await,
+                    Err(_) => Value::Null,
+                };
+                let authorization = headers.get("authorization").and_then(|v| v.to_str().ok()).map(str::to_string);
+                kept.lock().unwrap().push(Received { metadata: metadata.clone(), authorization });
+                let status = if metadata["session_id"] == "wb-fail" {
+                    StatusCode::INTERNAL_SERVER_ERROR
+                } else {
+                    StatusCode::ACCEPTED
+                };
+                (status, axum::Json(json!({"service": "test upstream", "got": metadata["recording_id"]})))
+            }
+        };
+        let app = axum::Router::new().fallback(handler);
+        let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+        let url = format!("http://{}/hook", listener.local_addr().unwrap());
+        runtime.spawn(async move { axum::serve(listener, app).await });
+        Upstream { url, received, _runtime: runtime }
+    }
+
+    fn received(&self) -> Vec<Received> {
+        self.received.lock().unwrap().clone()
+    }
+}
+
+async fn metadata_part(body: bytes::Bytes, boundary: String) -> Value {
+    let stream = futures_util::stream::once(async move { Ok::<_, std::convert::Infallible>(body) });
+    let mut multipart = multer::Multipart::new(stream, boundary);
+    while let Ok(Some(field)) = multipart.next_field().await {
+        if field.name() == Some("metadata") {
+            return field.bytes().await.ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or(Value::Null);
+        }
+    }
+    Value::Null
+}
+
+#[test]
+fn the_workbench_forwards_replays_an_edited_recording_and_simulates_a_503_in_the_real_app() {
+    let temp = tempfile::TempDir::new().unwrap();
+    let listen = format!("127.0.0.1:{}", free_port());
+    let url = format!("http://{listen}/audio-webhook");
+    let upstream = Upstream::start();
+    let data = temp.path().join("data");
+    let _one_at_a_time = ONE_SESSION.lock().unwrap_or_else(|e| e.into_inner());
+    let mut driver = Driver::start(temp.path(), &listen, &[]);
+    driver.wait_until("the empty state", Duration::from_secs(30), |d| d.text_of(".empty"));
+
+    // Setup → Forward to your service: the URL, then the switch (which saves and restarts the listener).
+    driver.click("[data-testid=open-setup]");
+    driver.wait_until("the forward card", Duration::from_secs(10), |d| d.text_of("[data-testid=forward-status]"));
+    driver.set_value("[data-testid=forward-url]", &upstream.url);
+    driver.click("[data-testid=forward-enabled]");
+    let badge = driver.wait_until("the forwarding badge", Duration::from_secs(10), |d| {
+        d.text_of("[data-testid=forwarding-badge]").filter(|t| t.contains(&upstream.url))
+    });
+    assert_eq!(badge, format!("forwarding → {}", upstream.url));
+    let saved: Value = serde_json::from_slice(&std::fs::read(data.join("settings.json")).unwrap()).unwrap();
+    assert_eq!(saved["forward"], json!({"enabled": true, "url": upstream.url, "mode": "pass", "timeout_secs": 25.0}));
+    driver.click("button[aria-label='close setup']");
+
+    // In pass mode the sender gets the upstream's answer.
+    let sent = run_ok(&data, &["send", &url, "--secret", SECRET, "--session", "wb-call"]);
+    assert!(sent.starts_with("202 recording "), "{sent}");
+    let original_id = sent.split_whitespace().nth(2).unwrap().to_string();
+    let failed = run(&data, &["send", &url, "--secret", SECRET, "--session", "wb-fail"]);
+    assert!(String::from_utf8_lossy(&failed.stdout).starts_with("500 recording "), "{failed:?}");
+    let first = upstream.received();
+    assert_eq!(first.len(), 2, "{first:?}");
+    assert_eq!(first[0].metadata["recording_id"], original_id.as_str());
+
+    // The call whose service answered 500 is badged in the list.
+    driver.wait_until("the upstream-failure badge", Duration::from_secs(10), |d| {
+        d.text_of("[data-testid=upstream-failures]").filter(|t| t.contains('1'))
+    });
+
+    // Open the good call's recording and replay it with an edited recording_id. A live
+    // refresh can replace a row under the click, so each click is repeated until it takes.
+    driver.wait_until("the call's recordings", Duration::from_secs(10), |d| {
+        d.script(
+            "const row = [...document.querySelectorAll('.sessions [role=option]')].find(e => e.textContent.includes('wb-call'));
+             if (row) row.click();",
+            json!([]),
+        );
+        d.text_of(".recordings button.rec")
+    });
+    driver.wait_until("the detail", Duration::from_secs(10), |d| {
+        d.script("document.querySelector('.recordings button.rec')?.click();", json!([]));
+        d.text_of("[data-testid=recording-replay]")
+    });
+    driver.click("[data-testid=recording-replay]");
+    let shown = driver.wait_until("the editor's metadata", Duration::from_secs(10), |d| {
+        let text = d.script(
+            "const e = document.querySelector('[data-testid=replay-metadata]'); return e ? e.value : null;",
+            json!([]),
+        );
+        text.as_str().filter(|t| !t.is_empty()).map(str::to_string)
+    });
+    let mut metadata: Value = serde_json::from_str(&shown).expect("the editor shows the metadata as JSON");
+    assert_eq!(metadata["recording_id"], original_id.as_str());
+    let target = driver.script("return document.querySelector('[data-testid=replay-to]').value;", json!([]));
+    assert_eq!(target, json!(upstream.url), "the forward URL is the default target");
+    metadata["recording_id"] = json!("edited-in-the-replay-editor");
+    driver.set_value("[data-testid=replay-metadata]", &serde_json::to_string_pretty(&metadata).unwrap());
+    driver.wait_until("the edit to be recognised", Duration::from_secs(5), |d| {
+        d.text_of("[data-testid=replay-edits]").filter(|t| t.contains("Changes: recording_id"))
+    });
+    driver.click("[data-testid=replay-send]");
+    let answer = driver.wait_until("the upstream's answer", Duration::from_secs(30), |d| {
+        d.text_of("[data-testid=replay-answer]").filter(|t| t.contains("202"))
+    });
+    assert!(answer.contains("edited-in-the-replay-editor"), "the answer names the edited recording: {answer}");
+    let replayed = upstream.received();
+    assert_eq!(replayed.len(), 3, "{replayed:?}");
+    assert_eq!(
+        replayed[2].metadata["recording_id"], "edited-in-the-replay-editor",
+        "the upstream got the edited field"
+    );
+    assert_eq!(replayed[2].metadata["session_id"], "wb-call", "the other fields as received");
+    assert!(replayed[2].authorization.as_deref().is_some_and(|a| a.starts_with("Bearer ")), "re-signed token");
+    driver.screenshot("replay.png");
+
+    // The recording lists its replay with the answer; the original is unchanged.
+    driver.click("button[aria-label='close replay']");
+    let listed = driver.wait_until("the replays list", Duration::from_secs(10), |d| {
+        d.text_of("[data-testid=replays]").filter(|t| t.contains("202") && t.contains("set recording_id"))
+    });
+    println!("replays: {listed}");
+    assert!(driver.text_of(".detail h2").unwrap_or_default().contains(&original_id));
+
+    // Response → 503: the header says so, and the next sender gets it.
+    driver.click("[data-testid=open-setup]");
+    driver.wait_until("the response card", Duration::from_secs(10), |d| d.text_of("[data-testid=response-status]"));
+    driver.click("[data-testid=preset-503]");
+    let simulating = driver
+        .wait_until("the simulation badge", Duration::from_secs(10), |d| d.text_of("[data-testid=simulation-badge]"));
+    assert_eq!(simulating, "simulating: 503");
+    // The badge (behind the open panel until it closes) opens the Response card.
+    driver.click("button[aria-label='close setup']");
+    driver.wait_until("the panel to close", Duration::from_secs(5), |d| {
+        d.text_of("[data-testid=response-status]").is_none().then_some(())
+    });
+    driver.click("[data-testid=simulation-badge]");
+    let card =
+        driver.wait_until("the Response card", Duration::from_secs(10), |d| d.text_of("[data-testid=response-status]"));
+    assert_eq!(card, "simulating: 503");
+    driver.screenshot("response.png");
+    driver.click("button[aria-label='close setup']");
+    let refused = run(&data, &["send", &url, "--secret", SECRET, "--session", "wb-call"]);
+    let said = String::from_utf8_lossy(&refused.stdout).to_string();
+    assert!(!refused.status.success() && said.starts_with("503 recording "), "the client got 503: {said}");
+    driver.wait_until("the recording to be forwarded even so", Duration::from_secs(10), |_| {
+        (upstream.received().len() == 4).then_some(())
+    });
+
+    // Requests: the simulated answer beside the request, and the upstream's own answer in its detail.
+    driver.click("nav button:nth-child(2)");
+    let fate = driver.wait_until("the simulated request", Duration::from_secs(10), |d| {
+        d.text_of("[data-testid=request-fate]").filter(|t| t.contains("(simulated)"))
+    });
+    assert_eq!(fate, "answered 503 (simulated)");
+    let note = driver.wait_until("the request detail", Duration::from_secs(10), |d| {
+        d.script("document.querySelector('section[aria-label=requests] [role=option]')?.click();", json!([]));
+        d.text_of("[data-testid=request-simulated]")
+    });
+    assert!(note.contains("503 (simulated)") && note.contains("still forwarded"), "{note}");
+    driver.wait_until("the upstream's answer to it", Duration::from_secs(10), |d| {
+        d.text_of("[data-testid=upstream-status]").filter(|t| t.starts_with("202"))
+    });
+    driver.screenshot("requests-workbench.png");
 }
