@@ -1,7 +1,11 @@
 //! `earshot sessions`, `recordings` and `requests`: tables for people,
 //! `--json` for scripts (the same field names the desktop app receives).
+//! `requests --curl` and `--har` write requests out for other tools
+//! (`crate::curl`, `crate::har`).
 
-use earshot_core::Store;
+use std::path::{Path, PathBuf};
+
+use earshot_core::{ForwardEntry, RecordingSummary, RequestEntry, Store};
 use serde::Serialize;
 
 use crate::CliError;
@@ -28,15 +32,33 @@ pub struct RecordingsArgs {
 /// Options of `earshot requests`.
 #[derive(Debug, clap::Args)]
 pub struct RequestsArgs {
-    /// Print a JSON array instead of a table.
+    /// Print JSON instead of a table (with --curl or --har: what was written).
     #[arg(long)]
     json: bool,
     /// Show at most this many requests.
     #[arg(long, default_value_t = 100)]
     limit: usize,
+    /// Print a curl command that sends request ID again byte for byte (its body is written to a file next to it).
+    #[arg(long, value_name = "ID", conflicts_with = "har")]
+    pub(crate) curl: Option<i64>,
+    /// With --curl: where the command sends it [default: the forward URL].
+    #[arg(long, value_name = "URL", requires = "curl")]
+    pub(crate) to: Option<String>,
+    /// With --curl: sign a fresh token with this secret (or EARSHOT_SECRET, or settings.json); none known: no token.
+    #[arg(long, value_name = "S", requires = "curl")]
+    pub(crate) secret: Option<String>,
+    /// With --curl: the folder for the body file [default: the current one].
+    #[arg(long, value_name = "DIR", requires = "curl")]
+    pub(crate) out_dir: Option<PathBuf>,
+    /// Write the request log as HAR 1.2 to FILE (bodies base64, byte-exact).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) har: Option<PathBuf>,
+    /// With --har: only the requests of this call (session id).
+    #[arg(long, value_name = "ID", requires = "har")]
+    pub(crate) session: Option<String>,
 }
 
-fn print_json<T: Serialize>(value: &T) -> Result<(), CliError> {
+pub(crate) fn print_json<T: Serialize>(value: &T) -> Result<(), CliError> {
     let text = serde_json::to_string_pretty(value).map_err(|e| CliError::Message(e.to_string()))?;
     println!("{text}");
     Ok(())
@@ -55,10 +77,14 @@ pub fn sessions(store: &Store, args: SessionsArgs) -> Result<(), CliError> {
         println!("no calls yet: point watsonx (or `earshot send`) at `earshot serve`");
         return Ok(());
     }
-    println!("{:<36}  {:>4}  {:<24}  {:<24}  {:>7}", "SESSION", "RECS", "FIRST", "LAST", "FLAGGED");
+    println!("{:<36}  {:>4}  {:<24}  {:<24}  {:>7}  UPSTREAM", "SESSION", "RECS", "FIRST", "LAST", "FLAGGED");
     for s in sessions {
+        let upstream = match s.upstream_failures {
+            0 => String::new(),
+            n => format!("✗ {n} not 2xx"),
+        };
         println!(
-            "{:<36}  {:>4}  {:<24}  {:<24}  {:>7}",
+            "{:<36}  {:>4}  {:<24}  {:<24}  {:>7}  {upstream}",
             s.session_id, s.recording_count, s.first_received_at, s.last_received_at, s.flagged_requests
         );
     }
@@ -75,13 +101,13 @@ pub fn recordings(store: &Store, args: RecordingsArgs) -> Result<(), CliError> {
         return Ok(());
     }
     println!(
-        "{:<36}  {:>2}  {:<8}  {:<24}  {:>8}  {:<11}  {:>8}  AUTH",
-        "RECORDING", "V", "SESSION", "RECEIVED", "SECONDS", "FORMAT", "BYTES"
+        "{:<36}  {:>2}  {:<8}  {:<24}  {:>8}  {:<11}  {:>8}  {:<8}  AUTH",
+        "RECORDING", "V", "SESSION", "RECEIVED", "SECONDS", "FORMAT", "BYTES", "UPSTREAM"
     );
     for r in recordings {
         let format = format!("{} {}", r.container.as_str(), r.encoding.as_str());
         println!(
-            "{:<36}  {:>2}  {:<8}  {:<24}  {:>8.2}  {:<11}  {:>8}  {}{}",
+            "{:<36}  {:>2}  {:<8}  {:<24}  {:>8.2}  {:<11}  {:>8}  {:<8}  {}{}",
             r.recording_id,
             r.version,
             short(&r.session_id),
@@ -89,6 +115,7 @@ pub fn recordings(store: &Store, args: RecordingsArgs) -> Result<(), CliError> {
             r.duration_ms as f64 / 1000.0,
             format,
             r.size_bytes,
+            upstream_mark(&r),
             r.auth.verdict,
             r.auth.reason.map(|why| format!(" ({why})")).unwrap_or_default()
         );
@@ -96,7 +123,58 @@ pub fn recordings(store: &Store, args: RecordingsArgs) -> Result<(), CliError> {
     Ok(())
 }
 
-pub fn requests(store: &Store, args: RequestsArgs) -> Result<(), CliError> {
+/// The recording's upstream answer: `-` when not forwarded, `✗` before one that was not 2xx.
+fn upstream_mark(recording: &RecordingSummary) -> String {
+    match recording.upstream {
+        None => "-".into(),
+        Some(brief) => {
+            let status = brief.status.map_or_else(|| "none".to_string(), |s| s.to_string());
+            if brief.ok { status } else { format!("✗ {status}") }
+        }
+    }
+}
+
+/// What the user's service answered a forwarded request, for the DETAIL column.
+fn forward_note(forward: &ForwardEntry) -> String {
+    let answer = &forward.answer;
+    let tee = if forward.mode == earshot_core::ForwardMode::Tee { " (tee)" } else { "" };
+    match (answer.status, &answer.error_code) {
+        (Some(status), _) => format!("→ upstream {status} in {:.1} ms{tee}", answer.latency_ms),
+        (None, Some(code)) => format!("→ {code}{tee}: {}", answer.error.as_deref().unwrap_or_default()),
+        (None, None) => format!("→ upstream pending{tee}"),
+    }
+}
+
+/// "answered 503 (simulated)", "dropped the connection after 2 s (simulated)".
+fn simulated_note(simulated: &str) -> String {
+    match simulated.strip_prefix("drop") {
+        Some(rest) => format!("dropped the connection{rest} (simulated)"),
+        None => format!("answered {simulated} (simulated)"),
+    }
+}
+
+/// Reason, upstream answer and simulation, joined.
+fn detail(q: &RequestEntry) -> String {
+    let mut notes = Vec::new();
+    if let Some(code) = &q.error {
+        notes.push(format!("{code}: {}", q.reason.as_deref().unwrap_or_default()));
+    }
+    if let Some(simulated) = &q.simulated {
+        notes.push(simulated_note(simulated));
+    }
+    if let Some(forward) = &q.forward {
+        notes.push(forward_note(forward));
+    }
+    notes.join("; ")
+}
+
+pub fn requests(store: &Store, data_dir: &Path, args: RequestsArgs) -> Result<(), CliError> {
+    if let Some(id) = args.curl {
+        return crate::curl::run(store, data_dir, id, &args, args.json);
+    }
+    if let Some(file) = &args.har {
+        return crate::har::run(store, file, args.session.as_deref(), args.json);
+    }
     let requests = store.requests(args.limit)?;
     if args.json {
         return print_json(&requests);
@@ -106,7 +184,7 @@ pub fn requests(store: &Store, args: RequestsArgs) -> Result<(), CliError> {
         return Ok(());
     }
     println!(
-        "{:>6}  {:<24}  {:<6}  {:<20}  {:>6}  {:>8}  {:<9}  REASON",
+        "{:>6}  {:<24}  {:<6}  {:<20}  {:>6}  {:>8}  {:<9}  DETAIL",
         "ID", "TIME", "METHOD", "PATH", "STATUS", "MS", "OUTCOME"
     );
     for q in requests {
@@ -119,7 +197,7 @@ pub fn requests(store: &Store, args: RequestsArgs) -> Result<(), CliError> {
             q.status,
             q.latency_ms,
             q.outcome,
-            q.error.map(|code| format!("{code}: {}", q.reason.unwrap_or_default())).unwrap_or_default()
+            detail(&q)
         );
     }
     Ok(())

@@ -2,10 +2,13 @@
 //! exports what arrived, and sends watsonx-shaped test calls. All real work
 //! is in `earshot-core`; this crate parses arguments and prints.
 
+mod curl;
 mod devices;
 mod export;
+mod har;
 mod list;
 mod play;
+mod replay;
 mod selftest;
 mod send;
 mod serve;
@@ -37,8 +40,10 @@ enum Command {
     Sessions(list::SessionsArgs),
     /// List recordings in time order.
     Recordings(list::RecordingsArgs),
-    /// Show the request log, newest first, with reasons for rejections.
+    /// Show the request log, newest first, with reasons for rejections; or one request as curl, or all as HAR.
     Requests(list::RequestsArgs),
+    /// Send a stored recording or request again to your own service, as it came or edited.
+    Replay(replay::Args),
     /// Write a recording, or a whole call, to WAV files.
     Export(export::Args),
     /// Send watsonx-shaped recordings to a webhook URL.
@@ -80,6 +85,15 @@ fn open_store(data_dir: Option<PathBuf>) -> Result<Store, CliError> {
     Ok(Store::open(&earshot_core::data_dir(data_dir)?)?)
 }
 
+/// Opens the store and also hands over its data dir (where `settings.json` is).
+fn with_store(
+    data_dir: Option<PathBuf>,
+    run: impl FnOnce(&Store, &std::path::Path) -> Result<(), CliError>,
+) -> Result<(), CliError> {
+    let dir = earshot_core::data_dir(data_dir)?;
+    run(&Store::open(&dir)?, &dir)
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     earshot_core::logging::init();
@@ -87,7 +101,8 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve::run(cli.data_dir, args),
         Command::Sessions(args) => open_store(cli.data_dir).and_then(|s| list::sessions(&s, args)),
         Command::Recordings(args) => open_store(cli.data_dir).and_then(|s| list::recordings(&s, args)),
-        Command::Requests(args) => open_store(cli.data_dir).and_then(|s| list::requests(&s, args)),
+        Command::Requests(args) => with_store(cli.data_dir, |s, dir| list::requests(s, dir, args)),
+        Command::Replay(args) => with_store(cli.data_dir, |s, dir| replay::run(s, dir, args)),
         Command::Export(args) => open_store(cli.data_dir).and_then(|s| export::run(&s, args)),
         Command::Send(args) => send::run(args),
         Command::Selftest(args) => selftest::run(cli.data_dir, args),
