@@ -66,6 +66,12 @@ pub struct Args {
     /// Simulate only for requests of this call (session id).
     #[arg(long, value_name = "SESSION_ID")]
     answer_session: Option<String>,
+    /// Remove calls whose last recording is older than N days, on start and every hour; kept ones stay (or EARSHOT_RETENTION_DAYS) [default: off].
+    #[arg(long, value_name = "N")]
+    retention_days: Option<u32>,
+    /// Remove the oldest calls while the audio stored is over G gigabytes; kept ones stay (or EARSHOT_RETENTION_MAX_GB) [default: off].
+    #[arg(long, value_name = "G")]
+    retention_max_gb: Option<f64>,
 }
 
 fn parse_mode(text: &str) -> Result<ForwardMode, String> {
@@ -86,6 +92,8 @@ impl Args {
             forward: self.forward.clone(),
             forward_mode: self.forward_mode,
             forward_timeout: self.forward_timeout.map(|s| Duration::from_secs_f64(s.max(0.0))),
+            retention_days: self.retention_days,
+            retention_max_gb: self.retention_max_gb,
         }
     }
 
@@ -167,6 +175,20 @@ pub fn run(data_dir: Option<PathBuf>, args: Args) -> Result<(), CliError> {
         if let Some(state) = server.simulator().state() {
             say(&format!("simulating answers: {} (the recordings are still stored)", state.label));
         }
+        let _retention = settings.retention.is_on().then(|| {
+            say(&format!(
+                "retention: {}{}{} (kept recordings stay)",
+                settings.retention.days.map(|d| format!("{d} days")).unwrap_or_default(),
+                if settings.retention.days.is_some() && settings.retention.max_gb.is_some() { ", " } else { "" },
+                settings.retention.max_gb.map(|g| format!("at most {g} GB")).unwrap_or_default()
+            ));
+            earshot_core::retention::schedule(
+                store.clone(),
+                settings.retention,
+                earshot_core::system_clock(),
+                earshot_core::retention::RETENTION_EVERY,
+            )
+        });
         let tunnel = crate::tunnel::start(provider, local, mode)?;
         shutdown_signal().await;
         crate::tunnel::stop(tunnel).await;

@@ -55,6 +55,23 @@ pub enum Event {
         /// The recording it came from.
         recording_row: Option<i64>,
     },
+    /// Recordings or requests were removed (a delete or a retention run).
+    Removed {
+        /// What went.
+        removed: crate::store::Removed,
+    },
+    /// A delete was undone.
+    Restored {
+        /// What came back.
+        restored: crate::store::Removed,
+    },
+    /// A recording's Keep changed.
+    Pinned {
+        /// The recording row.
+        row: i64,
+        /// Kept or not.
+        pinned: bool,
+    },
     /// Writing to the database failed; the request was answered 503.
     StoreFault {
         /// What SQLite reported.

@@ -18,6 +18,7 @@ mod intake;
 pub mod logging;
 mod model;
 pub mod relay;
+pub mod retention;
 pub mod sample;
 mod server;
 mod settings;
@@ -39,7 +40,7 @@ pub use settings::{
     Overrides, Resolved, SETTINGS_FILE, SavedSettings, Secret, SettingsError, TunnelChoice, data_dir,
 };
 pub use store::{
-    BUSY_TIMEOUT, Backend, Committed, DB_FILE, Filter, Job, Logged, MAX_PAGE, PREVIEW_BYTES, Page, RecordingDetail,
-    ReplayOf, RequestDetail, SqliteStore, Store, StoreError, VerdictFilter, WAL_SOFT_LIMIT, WriteError, Writer,
-    hex_dump,
+    BUSY_TIMEOUT, Backend, Cell, Committed, DB_FILE, DeleteTarget, Filter, Job, Logged, MAX_PAGE, PREVIEW_BYTES, Page,
+    RecordingDetail, Removed, ReplayOf, RequestDetail, RetentionPolicy, Snapshot, SqliteStore, Store, StoreError,
+    StoreSize, TableRows, VerdictFilter, WAL_SOFT_LIMIT, WriteError, Writer, hex_dump,
 };

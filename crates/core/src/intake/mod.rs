@@ -46,7 +46,7 @@ use crate::events::Event;
 use crate::model::{NewRecording, Outcome, TokenCheck};
 use crate::relay::{ForwardConfig, Simulation, Simulator, Upstream};
 use crate::settings::{AuthConfig, AuthMode, Limits};
-use crate::store::{Committed, Job, Logged, Store, StoreError, WriteError, Writer};
+use crate::store::{Job, Logged, Store, StoreError, WriteError, Writer};
 
 /// Bytes of a rejected request's body kept in the log for inspection.
 pub const REJECTED_BODY_CAP: usize = 1024 * 1024;
@@ -258,7 +258,7 @@ async fn store_recording(
 ) -> Answered {
     seen.request.status = onward.logged_status(200);
     let job = Job::StoreRecording { request: seen.request.clone(), recording: Box::new(recording) };
-    match intake.inner.writer.submit(job, started).await.map(Committed::logged) {
+    match intake.inner.writer.submit(job, started).await.map(|done| done.logged()) {
         Ok(Some(done)) => {
             let own = (Json(json!({})).into_response(), done.outcome, String::new());
             onward.finish(intake, Some(done), own).await

@@ -62,6 +62,9 @@ pub enum SettingsError {
     /// No data dir given and the OS has none.
     #[error("no data dir: pass --data-dir or set EARSHOT_DATA_DIR")]
     NoDataDir,
+    /// The retention policy cannot be used.
+    #[error("retention cannot be set up: {0}")]
+    Retention(String),
     /// The forward URL, mode or timeout cannot be used.
     #[error("forwarding cannot be set up: {0}")]
     Forward(String),

@@ -10,9 +10,10 @@ use super::{AuthConfig, AuthMode, DEFAULT_LISTEN, DEFAULT_MAX_BODY, Limits, Save
 use crate::intake::IntakeConfig;
 use crate::model::ForwardMode;
 use crate::relay::{DEFAULT_FORWARD_TIMEOUT, ForwardConfig};
+use crate::store::RetentionPolicy;
 
 /// Values given for one run, by flags or by the environment. Every field optional.
-#[derive(Clone, Default, PartialEq, Eq)]
+#[derive(Clone, Default, PartialEq)]
 pub struct Overrides {
     /// `--listen` / `EARSHOT_LISTEN`.
     pub listen: Option<SocketAddr>,
@@ -36,6 +37,10 @@ pub struct Overrides {
     pub forward_mode: Option<ForwardMode>,
     /// `--forward-timeout` / `EARSHOT_FORWARD_TIMEOUT`.
     pub forward_timeout: Option<Duration>,
+    /// `--retention-days` / `EARSHOT_RETENTION_DAYS`.
+    pub retention_days: Option<u32>,
+    /// `--retention-max-gb` / `EARSHOT_RETENTION_MAX_GB`.
+    pub retention_max_gb: Option<f64>,
 }
 
 impl std::fmt::Debug for Overrides {
@@ -52,6 +57,8 @@ impl std::fmt::Debug for Overrides {
             .field("forward", &self.forward)
             .field("forward_mode", &self.forward_mode)
             .field("forward_timeout", &self.forward_timeout)
+            .field("retention_days", &self.retention_days)
+            .field("retention_max_gb", &self.retention_max_gb)
             .finish()
     }
 }
@@ -103,6 +110,8 @@ impl Overrides {
             },
             forward_timeout: parsed::<f64>(&get, "EARSHOT_FORWARD_TIMEOUT", "a number of seconds")?
                 .map(|s| Duration::from_secs_f64(s.max(0.0))),
+            retention_days: parsed(&get, "EARSHOT_RETENTION_DAYS", "a whole number of days")?,
+            retention_max_gb: parsed(&get, "EARSHOT_RETENTION_MAX_GB", "a number of gigabytes")?,
         })
     }
 
@@ -120,6 +129,8 @@ impl Overrides {
             forward: self.forward.or(lower.forward),
             forward_mode: self.forward_mode.or(lower.forward_mode),
             forward_timeout: self.forward_timeout.or(lower.forward_timeout),
+            retention_days: self.retention_days.or(lower.retention_days),
+            retention_max_gb: self.retention_max_gb.or(lower.retention_max_gb),
         }
     }
 }
@@ -137,6 +148,8 @@ pub struct Resolved {
     pub limits: Limits,
     /// Where requests go on to, when forwarding is on.
     pub forward: Option<ForwardConfig>,
+    /// How long recordings are kept.
+    pub retention: RetentionPolicy,
 }
 
 impl Resolved {
@@ -157,7 +170,20 @@ impl Resolved {
         };
         let max_body = given.max_body.or(saved.max_body).unwrap_or(DEFAULT_MAX_BODY);
         let forward = Resolved::forward(&given, saved)?;
-        Ok(Resolved { listen, auth, max_body, limits, forward })
+        let stored = saved.retention.unwrap_or_default();
+        let retention = RetentionPolicy {
+            days: given.retention_days.or(stored.days),
+            max_gb: given.retention_max_gb.or(stored.max_gb),
+        };
+        if retention.max_gb.is_some_and(|gb| !gb.is_finite() || gb <= 0.0) {
+            return Err(SettingsError::Retention("the size limit must be more than 0 GB".into()));
+        }
+        if retention.days == Some(0) {
+            return Err(SettingsError::Retention(
+                "keeping recordings for 0 days would remove them as they arrive".into(),
+            ));
+        }
+        Ok(Resolved { listen, auth, max_body, limits, forward, retention })
     }
 
     /// Forwarding: on with a URL from a flag or the environment, else as saved (when switched on).

@@ -93,6 +93,9 @@ pub struct SavedSettings {
     /// Forwarding to the user's own service.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub forward: Option<ForwardSettings>,
+    /// How long recordings are kept (off by default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retention: Option<crate::store::RetentionPolicy>,
 }
 
 impl fmt::Debug for SavedSettings {
@@ -109,6 +112,7 @@ impl fmt::Debug for SavedSettings {
             .field("ngrok_domain", &self.ngrok_domain)
             .field("tunnel_on", &self.tunnel_on)
             .field("forward", &self.forward)
+            .field("retention", &self.retention)
             .finish()
     }
 }

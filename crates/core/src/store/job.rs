@@ -11,6 +11,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::model::{Answer, ForwardMode, NewRecording, NewReplay, NewRequest, Outcome};
 use crate::store::StoreError;
+use crate::store::lifecycle::{DeleteTarget, Removed, RetentionPolicy, Snapshot, StoreSize};
 
 /// One write.
 #[derive(Debug, Clone)]
@@ -50,10 +51,37 @@ pub enum Job {
         /// What was sent and answered.
         replay: Box<NewReplay>,
     },
+    /// Remove what `target` names, for real: the bytes are overwritten and the
+    /// WAL is truncated after the commit. Answers with what was taken, for Undo.
+    Delete {
+        /// What to remove.
+        target: DeleteTarget,
+    },
+    /// Put back exactly what a [`Job::Delete`] took (the app's Undo).
+    Restore {
+        /// What the delete answered with.
+        snapshot: Box<Snapshot>,
+    },
+    /// Keep (or stop keeping) a recording version: retention never removes a call that holds a kept one.
+    Pin {
+        /// The recording row.
+        row: i64,
+        /// Keep it.
+        pinned: bool,
+    },
+    /// Apply a retention policy as of `now` (RFC 3339): whole calls, oldest first, kept ones skipped.
+    Retain {
+        /// The policy.
+        policy: RetentionPolicy,
+        /// "Now", passed in so tests control it.
+        now: String,
+    },
+    /// Rebuild the database file to give free pages back (and switch on incremental vacuum).
+    Compact,
 }
 
 /// What a committed job did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Committed {
     /// A request log entry was written ([`Job::StoreRecording`], [`Job::LogRequest`]).
     Logged(Logged),
@@ -67,12 +95,33 @@ pub enum Committed {
         /// Its row id.
         replay_id: i64,
     },
+    /// Rows were removed ([`Job::Delete`], [`Job::Retain`]).
+    Deleted {
+        /// What went.
+        removed: Removed,
+        /// The rows, for Undo (empty for retention).
+        snapshot: Box<Snapshot>,
+    },
+    /// Rows were put back ([`Job::Restore`]).
+    Restored {
+        /// What came back.
+        restored: Removed,
+    },
+    /// A recording's Keep changed ([`Job::Pin`]).
+    Pinned,
+    /// The file was rebuilt ([`Job::Compact`]).
+    Compacted {
+        /// Before.
+        before: StoreSize,
+        /// After.
+        after: StoreSize,
+    },
 }
 
 impl Committed {
     /// The request log entry written, for the jobs that write one.
-    pub fn logged(self) -> Option<Logged> {
-        match self {
+    pub fn logged(&self) -> Option<Logged> {
+        match *self {
             Committed::Logged(logged) => Some(logged),
             _ => None,
         }

@@ -9,6 +9,7 @@
 //! This module does not know HTTP or the UI; it stores what it is given.
 
 mod job;
+mod lifecycle;
 mod page;
 mod sqlite;
 
@@ -20,6 +21,7 @@ use std::sync::Arc;
 use tokio::sync::broadcast;
 
 pub use job::{Committed, Job, Logged, WriteError, Writer};
+pub use lifecycle::{Cell, DeleteTarget, Removed, RetentionPolicy, Snapshot, StoreSize, TableRows};
 pub use page::{Filter, MAX_PAGE, PREVIEW_BYTES, Page, RecordingDetail, RequestDetail, VerdictFilter, hex_dump};
 pub use sqlite::{BUSY_TIMEOUT, DB_FILE, SqliteStore, WAL_SOFT_LIMIT};
 
@@ -126,6 +128,9 @@ pub trait Backend: Send + Sync + fmt::Debug {
 
     /// One replay.
     fn replay(&self, id: i64) -> Result<ReplayEntry, StoreError>;
+
+    /// How big the store is, and how much compaction would give back.
+    fn size(&self) -> Result<StoreSize, StoreError>;
 
     /// A request with a hex and text preview of its stored body.
     fn request_detail(&self, id: i64) -> Result<RequestDetail, StoreError> {

@@ -7,6 +7,7 @@
 //! queries live one file per table: `recordings`, `requests`, `sessions`.
 
 mod answers;
+mod lifecycle;
 mod migrate;
 mod recordings;
 mod requests;
@@ -24,7 +25,7 @@ pub use writer::WAL_SOFT_LIMIT;
 
 use crate::events::{self, Event};
 use crate::model::{RecordingSummary, ReplayEntry, RequestEntry, SessionSummary};
-use crate::store::{Backend, Filter, Page, RecordingDetail, ReplayOf, StoreError, Writer};
+use crate::store::{Backend, Filter, Page, RecordingDetail, ReplayOf, StoreError, StoreSize, Writer};
 
 /// The database file inside the data dir.
 pub const DB_FILE: &str = "earshot.db";
@@ -54,6 +55,9 @@ impl SqliteStore {
         // Recordings are 10–500 KB blobs: 64 KiB pages store them in a few
         // overflow pages instead of dozens. Only takes effect on a new file.
         conn.pragma_update(None, "page_size", 65536)?;
+        // Deleted recordings give their pages back to the file system (also only on a new file;
+        // Compact switches older files over).
+        conn.pragma_update(None, "auto_vacuum", "INCREMENTAL")?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         migrate::migrate(&mut conn)?;
         Ok(store)
@@ -155,6 +159,11 @@ impl Backend for SqliteStore {
 
     fn replay(&self, id: i64) -> Result<ReplayEntry, StoreError> {
         answers::replay(&self.connect()?, id)
+    }
+
+    fn size(&self) -> Result<StoreSize, StoreError> {
+        let wal = std::fs::metadata(format!("{}-wal", self.path.display())).map_or(0, |m| m.len());
+        Ok(lifecycle::size(&self.connect()?, wal)?)
     }
 }
 

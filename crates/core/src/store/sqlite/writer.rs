@@ -13,7 +13,7 @@ use std::time::Duration;
 use rusqlite::{Connection, TransactionBehavior};
 use tokio::sync::{broadcast, mpsc};
 
-use super::{SqliteStore, answers, recordings, requests};
+use super::{SqliteStore, answers, lifecycle, recordings, requests};
 use crate::events::Event;
 use crate::model::Outcome;
 use crate::store::job::Envelope;
@@ -54,6 +54,8 @@ pub(super) fn start(store: &SqliteStore, events: broadcast::Sender<Event>) -> Re
     // bench). The checkpoint thread does them between commits instead.
     conn.pragma_update(None, "wal_autocheckpoint", 0)?;
     conn.pragma_update(None, "journal_size_limit", WAL_SOFT_LIMIT as i64)?;
+    // Deleted rows are overwritten with zeros, not just unlinked.
+    conn.pragma_update(None, "secure_delete", true)?;
     let checkpointer = store.connect()?;
     let wal = PathBuf::from(format!("{}-wal", store.path().display()));
     let (nudge, nudged) = std::sync::mpsc::sync_channel(1);
@@ -119,7 +121,16 @@ fn write_loop(
                 Err(mpsc::error::TryRecvError::Disconnected) => break,
             }
         }
+        // Compaction rebuilds the file and cannot run inside the group's transaction.
+        let (compactions, group): (Vec<Envelope>, Vec<Envelope>) =
+            group.into_iter().partition(|e| matches!(e.job, Job::Compact));
+        let removes = group.iter().any(|e| matches!(e.job, Job::Delete { .. } | Job::Retain { .. }));
         let results = commit_group(&mut conn, &group);
+        if removes {
+            // Free pages go back to the file system and the WAL's copies of the old pages go.
+            let _ = conn.query_row("PRAGMA incremental_vacuum", [], |_| Ok(())).or_else(ignore_no_rows);
+            truncate_wal(&conn, &wal, 0);
+        }
         // A full channel means a checkpoint is already due; nothing to add.
         let _ = nudge.try_send(());
         for (envelope, result) in group.into_iter().zip(results) {
@@ -127,8 +138,47 @@ fn write_loop(
             // The caller may have gone (client hung up); the write stands regardless.
             let _ = envelope.reply.send(result);
         }
+        for envelope in compactions {
+            let result = compact(&conn, &wal);
+            let _ = envelope.reply.send(result);
+        }
         if wal_size(&wal) > WAL_SOFT_LIMIT {
             bring_wal_under_limit(&conn, &wal);
+        }
+    }
+}
+
+fn ignore_no_rows(e: rusqlite::Error) -> rusqlite::Result<()> {
+    match e {
+        rusqlite::Error::QueryReturnedNoRows => Ok(()),
+        other => Err(other),
+    }
+}
+
+/// Rebuilds the file: switches on incremental vacuum (files made before it
+/// was the default), `VACUUM`s, and truncates the WAL.
+fn compact(conn: &Connection, wal: &PathBuf) -> Result<Committed, String> {
+    let before = lifecycle::size(conn, wal_size(wal)).map_err(|e| e.to_string())?;
+    conn.pragma_update(None, "auto_vacuum", "INCREMENTAL").map_err(|e| e.to_string())?;
+    conn.execute_batch("VACUUM").map_err(|e| e.to_string())?;
+    truncate_wal(conn, wal, 0);
+    let after = lifecycle::size(conn, wal_size(wal)).map_err(|e| e.to_string())?;
+    Ok(Committed::Compacted { before, after })
+}
+
+/// Checkpoints and truncates the WAL until it is at most `limit` bytes, for
+/// up to [`TRUNCATE_PATIENCE`] (see [`bring_wal_under_limit`]).
+fn truncate_wal(conn: &Connection, wal: &PathBuf, limit: u64) -> bool {
+    let deadline = std::time::Instant::now() + TRUNCATE_PATIENCE;
+    loop {
+        match conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get::<_, i64>(0)) {
+            Ok(0) if wal_size(wal) <= limit => return true,
+            Ok(_) if std::time::Instant::now() < deadline => std::thread::sleep(Duration::from_millis(2)),
+            Ok(_) => return false,
+            Err(e) => {
+                tracing::warn!(target: "earshot::store", "could not truncate the WAL: {e}");
+                return false;
+            }
         }
     }
 }
@@ -161,13 +211,13 @@ fn bring_wal_under_limit(conn: &Connection, wal: &PathBuf) {
 fn publish(events: &broadcast::Sender<Event>, job: &Job, result: &Result<Committed, String>) {
     // No subscriber is fine: the CLI runs without one.
     let done = match result {
-        Ok(done) => *done,
+        Ok(done) => done.clone(),
         Err(message) => {
             let _ = events.send(Event::StoreFault { message: message.clone() });
             return;
         }
     };
-    let request = match (job, done) {
+    let request = match (job, done.clone()) {
         (Job::StoreRecording { request, recording }, Committed::Logged(done)) => {
             if let (Some(row), Some(version)) = (done.recording_row, done.version)
                 && done.outcome != Outcome::Duplicate
@@ -196,6 +246,18 @@ fn publish(events: &broadcast::Sender<Event>, job: &Job, result: &Result<Committ
                 replay_of: replay.request_id,
                 recording_row: replay.recording_row,
             });
+            return;
+        }
+        (_, Committed::Deleted { removed, .. }) => {
+            let _ = events.send(Event::Removed { removed });
+            return;
+        }
+        (_, Committed::Restored { restored }) => {
+            let _ = events.send(Event::Restored { restored });
+            return;
+        }
+        (Job::Pin { row, pinned }, Committed::Pinned) => {
+            let _ = events.send(Event::Pinned { row: *row, pinned: *pinned });
             return;
         }
         _ => return,
@@ -255,6 +317,21 @@ fn apply(conn: &Connection, envelope: &Envelope) -> rusqlite::Result<Committed> 
             Ok(Committed::Answered { request_id: *request_id })
         }
         Job::RecordReplay { replay } => Ok(Committed::Replayed { replay_id: answers::insert_replay(conn, replay)? }),
+        Job::Delete { target } => {
+            let (removed, snapshot) = lifecycle::delete(conn, target)?;
+            Ok(Committed::Deleted { removed, snapshot: Box::new(snapshot) })
+        }
+        Job::Restore { snapshot } => Ok(Committed::Restored { restored: lifecycle::restore(conn, snapshot)? }),
+        Job::Pin { row, pinned } => match lifecycle::pin(conn, *row, *pinned)? {
+            0 => Err(rusqlite::Error::QueryReturnedNoRows),
+            _ => Ok(Committed::Pinned),
+        },
+        Job::Retain { policy, now } => {
+            let removed = lifecycle::retain(conn, policy, now)?;
+            Ok(Committed::Deleted { removed, snapshot: Box::default() })
+        }
+        // Taken out of the group before it is committed (see `write_loop`).
+        Job::Compact => Err(rusqlite::Error::InvalidQuery),
     }
 }
 
