@@ -303,3 +303,58 @@ fn a_tunnel_left_running_starts_again_on_the_next_launch() {
         "{failed}"
     );
 }
+
+#[test]
+fn forward_settings_and_simulated_answers_are_checked_saved_and_applied() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let (_app, webview) = app(Launch { data_dir: dir.path().to_path_buf(), ..Launch::default() });
+    let setup = invoke(&webview, "get_setup", json!({})).unwrap();
+    assert_eq!(setup["forward"]["active_url"], Value::Null);
+    assert_eq!(setup["forward"]["saved"]["timeout_secs"], 25.0, "the default timeout, inside watsonx's 30 s");
+
+    let forward = |url: &str, enabled: bool, timeout: f64| {
+        invoke(
+            &webview,
+            "set_forward",
+            json!({"forward": {"enabled": enabled, "url": url, "mode": "tee", "timeout_secs": timeout}}),
+        )
+    };
+    assert_eq!(forward("ftp://x/", true, 25.0).unwrap_err()["code"], "bad_url");
+    assert_eq!(forward("http://127.0.0.1:9/", true, 31.0).unwrap_err()["code"], "bad_timeout");
+    assert_eq!(forward("http://127.0.0.1:9/", true, -1.0).unwrap_err()["code"], "bad_timeout");
+    assert!(!dir.path().join("settings.json").exists(), "nothing refused is saved");
+    let on = forward(" http://127.0.0.1:9/hook ", true, 5.0).unwrap();
+    assert_eq!(
+        (on["forward"]["active_url"].clone(), on["forward"]["active_mode"].clone()),
+        (json!("http://127.0.0.1:9/hook"), json!("tee"))
+    );
+    assert_eq!(on["status"]["state"], "running", "the listener restarted with it: {on}");
+    let saved: Value = serde_json::from_slice(&std::fs::read(dir.path().join("settings.json")).unwrap()).unwrap();
+    assert_eq!(
+        saved["forward"],
+        json!({"enabled": true, "url": "http://127.0.0.1:9/hook", "mode": "tee", "timeout_secs": 5.0})
+    );
+    let off = forward("http://127.0.0.1:9/hook", false, 5.0).unwrap();
+    assert_eq!(off["forward"]["active_url"], Value::Null);
+    assert_eq!(off["forward"]["saved"]["url"], "http://127.0.0.1:9/hook", "kept for next time");
+
+    let simulate = |simulation: Value| invoke(&webview, "set_simulation", json!({"simulation": simulation}));
+    let bad = simulate(json!({"status": 42, "delay_ms": 0, "drop": false, "scope": {"scope": "all"}})).unwrap_err();
+    assert_eq!(bad["code"], "bad_simulation", "{bad}");
+    let none = simulate(json!({"status": 503, "delay_ms": 0, "drop": false, "scope": {"scope": "next", "count": 0}}));
+    assert_eq!(none.unwrap_err()["code"], "bad_simulation");
+    let state = simulate(json!({"status": 503, "delay_ms": 0, "drop": false, "scope": {"scope": "next", "count": 2}}));
+    assert_eq!(state.unwrap()["label"], "503, next 2");
+    assert_eq!(invoke(&webview, "get_simulation", json!({})).unwrap()["label"], "503, next 2");
+    assert_eq!(simulate(Value::Null).unwrap(), Value::Null);
+
+    // The workbench's other commands name what is missing.
+    let origin = json!({"origin": {"kind": "request", "id": 42}});
+    assert_eq!(invoke(&webview, "replay_draft", origin.clone()).unwrap_err()["code"], "not_found");
+    assert_eq!(invoke(&webview, "list_replays", origin).unwrap(), json!([]));
+    assert_eq!(invoke(&webview, "curl_command", json!({"id": 42, "to": null})).unwrap_err()["code"], "not_found");
+    let har = dir.path().join("all.har");
+    invoke(&webview, "export_har", json!({"sessionId": null, "path": har})).unwrap();
+    let har: Value = serde_json::from_slice(&std::fs::read(&har).unwrap()).unwrap();
+    assert_eq!(har["log"]["version"], "1.2", "{har}");
+}
