@@ -8,6 +8,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 pub mod upstream;
+pub mod workbench;
 
 /// The `earshot` binary next to the test executable (`target/<profile>/earshot`).
 ///
