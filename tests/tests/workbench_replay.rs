@@ -106,7 +106,9 @@ fn a_kept_token_replay_sends_every_byte_and_the_token_as_they_arrived() {
     body.extend_from_slice(&audio);
     body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
     let content_type = format!("multipart/form-data; boundary={boundary}");
-    let authorization = fresh_token();
+    // Issued a few seconds ago, so a re-signed token (iat = now) would differ from it.
+    let now = Utc::now().timestamp();
+    let authorization = token(json!({"sub": "watsonx", "iss": "replay-test", "iat": now - 5, "exp": now + 25}));
     let answer = post(&server.url("/audio-webhook"), &content_type, &body, Some(&authorization)).unwrap();
     assert_eq!(answer.status, 200, "{answer:?}");
 
