@@ -8,8 +8,8 @@ use earshot_core::export::Format;
 use earshot_core::relay::{SimScope, Simulation, SimulationState, TokenChoice};
 use earshot_core::{
     AnswerEntry, AuthMode, AuthSummary, Event, Filter, ForwardEntry, ForwardMode, ForwardSettings, ListenFault,
-    ListenerStatus, Outcome, Page, RecordingDetail, RecordingSummary, ReplayEntry, RequestDetail, RequestEntry,
-    SessionSummary, TokenCheck, TunnelChoice, UpstreamBrief, VerdictFilter,
+    ListenerStatus, Outcome, Page, RecordingDetail, RecordingSummary, Removed, ReplayEntry, RequestDetail,
+    RequestEntry, SessionSummary, TokenCheck, TunnelChoice, UpstreamBrief, VerdictFilter,
 };
 use earshot_playback::PlayState;
 use earshot_tunnel::selftest::Outcome as HopOutcome;
@@ -51,6 +51,7 @@ pub fn typescript() -> String {
         Peak::decl(&cfg),
         ListenFault::decl(&cfg),
         ListenerStatus::decl(&cfg),
+        Removed::decl(&cfg),
         Event::decl(&cfg),
         ExportProgress::decl(&cfg),
         SetupInfo::decl(&cfg),

@@ -439,6 +439,24 @@ code: ListenFault,
  */
 message: string, };
 
+export type Removed = { 
+/**
+ * Calls that no longer have any recording.
+ */
+calls: number, 
+/**
+ * Recording versions removed.
+ */
+recordings: number, 
+/**
+ * Request-log entries removed.
+ */
+requests: number, 
+/**
+ * Audio bytes removed.
+ */
+bytes: number, };
+
 export type Event = { "type": "request_logged", 
 /**
  * Row id in the request log.
@@ -495,7 +513,23 @@ replay_of: number | null,
 /**
  * The recording it came from.
  */
-recording_row: number | null, } | { "type": "store_fault", 
+recording_row: number | null, } | { "type": "removed", 
+/**
+ * What went.
+ */
+removed: Removed, } | { "type": "restored", 
+/**
+ * What came back.
+ */
+restored: Removed, } | { "type": "pinned", 
+/**
+ * The recording row.
+ */
+row: number, 
+/**
+ * Kept or not.
+ */
+pinned: boolean, } | { "type": "store_fault", 
 /**
  * What SQLite reported.
  */
