@@ -60,6 +60,13 @@ pub enum Event {
         /// What went.
         removed: crate::store::Removed,
     },
+    /// A bundle was imported.
+    Imported {
+        /// Recordings added.
+        added: u64,
+        /// Calls the bundle held.
+        calls: u64,
+    },
     /// A delete was undone.
     Restored {
         /// What came back.

@@ -12,6 +12,7 @@
 //! Modules are private; this is the surface. The desktop app and the CLI are
 //! thin consumers of it.
 
+pub mod bundle;
 mod events;
 pub mod export;
 mod intake;

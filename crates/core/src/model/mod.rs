@@ -248,6 +248,10 @@ pub struct RecordingSummary {
     pub part_content_type: Option<String>,
     /// The user's service's answer to the request that delivered it, when forwarded.
     pub upstream: Option<UpstreamBrief>,
+    /// Kept: retention never removes its call.
+    pub pinned: bool,
+    /// The bundle it was imported from, if it was.
+    pub imported_from: Option<String>,
     /// Where the samples sit in the original bytes.
     #[serde(skip)]
     pub audio: AudioInfo,

@@ -78,6 +78,13 @@ pub enum Job {
     },
     /// Rebuild the database file to give free pages back (and switch on incremental vacuum).
     Compact,
+    /// Add a bundle's rows, all or none (see [`crate::bundle`]).
+    Import {
+        /// The rows, already checked.
+        snapshot: Box<Snapshot>,
+        /// Where they came from (the bundle's file name), kept on each recording.
+        origin: String,
+    },
 }
 
 /// What a committed job did.
@@ -109,6 +116,8 @@ pub enum Committed {
     },
     /// A recording's Keep changed ([`Job::Pin`]).
     Pinned,
+    /// A bundle was imported ([`Job::Import`]).
+    Imported(Box<crate::bundle::ImportReport>),
     /// The file was rebuilt ([`Job::Compact`]).
     Compacted {
         /// Before.

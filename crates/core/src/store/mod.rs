@@ -132,6 +132,9 @@ pub trait Backend: Send + Sync + fmt::Debug {
     /// How big the store is, and how much compaction would give back.
     fn size(&self) -> Result<StoreSize, StoreError>;
 
+    /// The rows of the calls `selection` picks, as a call bundle carries them.
+    fn bundle_rows(&self, selection: &crate::bundle::Selection) -> Result<Snapshot, StoreError>;
+
     /// A request with a hex and text preview of its stored body.
     fn request_detail(&self, id: i64) -> Result<RequestDetail, StoreError> {
         let request = self.request(id)?;

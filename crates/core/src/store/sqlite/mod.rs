@@ -161,6 +161,10 @@ impl Backend for SqliteStore {
         answers::replay(&self.connect()?, id)
     }
 
+    fn bundle_rows(&self, selection: &crate::bundle::Selection) -> Result<crate::store::Snapshot, StoreError> {
+        Ok(lifecycle::bundle_rows(&mut self.connect()?, selection)?)
+    }
+
     fn size(&self) -> Result<StoreSize, StoreError> {
         let wal = std::fs::metadata(format!("{}-wal", self.path.display())).map_or(0, |m| m.len());
         Ok(lifecycle::size(&self.connect()?, wal)?)

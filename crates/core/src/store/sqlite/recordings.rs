@@ -15,7 +15,7 @@ use crate::store::{RecordingDetail, StoreError};
 const COLUMNS: &str = "id, recording_id, version, conflict, session_id, assistant_id, environment_id,
     start_timestamp, stop_timestamp, received_at, duration_ms, container, encoding, sample_rate, channels,
     sample_count, size_bytes, sha256, auth_verdict, auth_reason, path, filename, part_content_type,
-    data_offset, data_len,
+    data_offset, data_len, pinned, imported_from,
     (SELECT COALESCE(f.status, 0) FROM requests q JOIN forwards f ON f.request_id = q.id
      WHERE q.recording_row = recordings.id ORDER BY q.id DESC LIMIT 1) AS upstream_status";
 
@@ -60,6 +60,8 @@ fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<RecordingSummary> {
         path: row.get("path")?,
         filename: row.get("filename")?,
         part_content_type: row.get("part_content_type")?,
+        pinned: row.get("pinned")?,
+        imported_from: row.get("imported_from")?,
         // 0: forwarded, but the service gave no answer.
         upstream: row
             .get::<_, Option<u16>>("upstream_status")?

@@ -252,6 +252,10 @@ fn publish(events: &broadcast::Sender<Event>, job: &Job, result: &Result<Committ
             let _ = events.send(Event::Removed { removed });
             return;
         }
+        (_, Committed::Imported(report)) => {
+            let _ = events.send(Event::Imported { added: report.added, calls: report.calls });
+            return;
+        }
         (_, Committed::Restored { restored }) => {
             let _ = events.send(Event::Restored { restored });
             return;
@@ -329,6 +333,9 @@ fn apply(conn: &Connection, envelope: &Envelope) -> rusqlite::Result<Committed> 
         Job::Retain { policy, now } => {
             let removed = lifecycle::retain(conn, policy, now)?;
             Ok(Committed::Deleted { removed, snapshot: Box::default() })
+        }
+        Job::Import { snapshot, origin } => {
+            Ok(Committed::Imported(Box::new(lifecycle::import(conn, snapshot, origin)?)))
         }
         // Taken out of the group before it is committed (see `write_loop`).
         Job::Compact => Err(rusqlite::Error::InvalidQuery),
