@@ -130,7 +130,7 @@ impl Fallbacks {
     }
 }
 
-/// A relay error as the CLI prints it, prefixed with its code for scripts that grep.
+/// A relay error as the CLI prints it, ending in its code (`(no_target)`) for scripts that grep.
 pub(crate) fn relay_error(error: RelayError) -> CliError {
     CliError::Message(format!("{} ({})", error, error.code()))
 }
@@ -207,15 +207,7 @@ pub fn run(store: &Store, data_dir: &Path, args: Args) -> Result<(), CliError> {
         .build()
         .map_err(|e| CliError::Message(format!("cannot start tokio: {e}")))?;
     let outcome = runtime.block_on(relay::replay(store, &Upstream::new(), &request, Utc::now()));
-    let outcome = match outcome {
-        Ok(outcome) => outcome,
-        Err(error) => {
-            if args.json {
-                say(&json!({"error": {"code": error.code(), "message": error.to_string()}}).to_string());
-            }
-            return Err(relay_error(error));
-        }
-    };
+    let outcome = outcome.map_err(relay_error)?;
     let answer = &outcome.answer;
     let body = String::from_utf8_lossy(&answer.body);
     let latency_ms = answer.latency_us as f64 / 1000.0;
