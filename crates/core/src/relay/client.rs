@@ -139,12 +139,10 @@ impl Upstream {
 }
 
 fn classify(url: &str, error: &reqwest::Error) -> (UpstreamFault, String) {
-    // reqwest's Display stops at "error sending request"; the cause says why.
-    let mut cause = error.to_string();
-    let mut source = std::error::Error::source(error);
-    while let Some(inner) = source {
-        cause = format!("{cause}: {inner}");
-        source = inner.source();
+    // reqwest's own text repeats the URL and each layer's wrapper; the innermost cause says why.
+    let mut cause: &dyn std::error::Error = error;
+    while let Some(inner) = cause.source() {
+        cause = inner;
     }
     let fault = if error.is_connect() {
         UpstreamFault::Unreachable

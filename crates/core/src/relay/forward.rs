@@ -43,7 +43,7 @@ impl ForwardConfig {
     pub fn new(url: &str, mode: ForwardMode, timeout: Duration) -> Result<ForwardConfig, RelayError> {
         let url = check_url(url)?;
         if timeout.is_zero() || timeout > Duration::from_secs(30) {
-            return Err(RelayError::BadEdit(format!(
+            return Err(RelayError::BadTimeout(format!(
                 "the forward timeout must be more than 0 and at most 30 s (watsonx's own limit); got {:.1} s",
                 timeout.as_secs_f64()
             )));

@@ -37,6 +37,9 @@ pub enum RelayError {
         /// What is wrong with it.
         reason: String,
     },
+    /// A timeout outside what watsonx allows.
+    #[error("{0}")]
+    BadTimeout(String),
     /// Nothing to send to: no `--to` and no forward URL.
     #[error("no target: give a URL (--to) or turn forwarding on (--forward URL / Setup)")]
     NoTarget,
@@ -65,6 +68,7 @@ impl RelayError {
     pub fn code(&self) -> &'static str {
         match self {
             RelayError::BadUrl { .. } => "bad_url",
+            RelayError::BadTimeout(_) => "bad_timeout",
             RelayError::NoTarget => "no_target",
             RelayError::NoSecret(_) => "no_secret",
             RelayError::Unusable(_) => "unusable_original",
