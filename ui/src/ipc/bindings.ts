@@ -235,7 +235,15 @@ part_content_type: string | null,
 /**
  * The user's service's answer to the request that delivered it, when forwarded.
  */
-upstream: UpstreamBrief | null, };
+upstream: UpstreamBrief | null, 
+/**
+ * Kept: retention never removes its call.
+ */
+pinned: boolean, 
+/**
+ * The bundle it was imported from, if it was.
+ */
+imported_from: string | null, };
 
 export type RequestEntry = { 
 /**
@@ -517,7 +525,15 @@ recording_row: number | null, } | { "type": "removed",
 /**
  * What went.
  */
-removed: Removed, } | { "type": "restored", 
+removed: Removed, } | { "type": "imported", 
+/**
+ * Recordings added.
+ */
+added: number, 
+/**
+ * Calls the bundle held.
+ */
+calls: number, } | { "type": "restored", 
 /**
  * What came back.
  */
