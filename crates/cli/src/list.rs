@@ -107,7 +107,7 @@ pub fn recordings(store: &Store, args: RecordingsArgs) -> Result<(), CliError> {
     for r in recordings {
         let format = format!("{} {}", r.container.as_str(), r.encoding.as_str());
         println!(
-            "{:<36}  {:>2}  {:<8}  {:<24}  {:>8.2}  {:<11}  {:>8}  {:<8}  {}{}",
+            "{:<36}  {:>2}  {:<8}  {:<24}  {:>8.2}  {:<11}  {:>8}  {:<8}  {}{}{}",
             r.recording_id,
             r.version,
             short(&r.session_id),
@@ -117,10 +117,23 @@ pub fn recordings(store: &Store, args: RecordingsArgs) -> Result<(), CliError> {
             r.size_bytes,
             upstream_mark(&r),
             r.auth.verdict,
-            r.auth.reason.map(|why| format!(" ({why})")).unwrap_or_default()
+            r.auth.reason.as_ref().map(|why| format!(" ({why})")).unwrap_or_default(),
+            marks(&r)
         );
     }
     Ok(())
+}
+
+/// `  · kept`, `  · imported from call.earshot`: what `earshot keep` and `earshot import` left on it.
+fn marks(recording: &RecordingSummary) -> String {
+    let mut marks = String::new();
+    if recording.pinned {
+        marks.push_str("  · kept");
+    }
+    if let Some(origin) = &recording.imported_from {
+        marks.push_str(&format!("  · imported from {origin}"));
+    }
+    marks
 }
 
 /// The recording's upstream answer: `-` when not forwarded, `✗` before one that was not 2xx.

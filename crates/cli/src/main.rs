@@ -2,10 +2,14 @@
 //! exports what arrived, and sends watsonx-shaped test calls. All real work
 //! is in `earshot-core`; this crate parses arguments and prints.
 
+mod bundle;
+mod compact;
 mod curl;
+mod delete;
 mod devices;
 mod export;
 mod har;
+mod keep;
 mod list;
 mod play;
 mod replay;
@@ -44,8 +48,16 @@ enum Command {
     Requests(list::RequestsArgs),
     /// Send a stored recording or request again to your own service, as it came or edited.
     Replay(replay::Args),
-    /// Write a recording, or a whole call, to WAV files.
+    /// Write a recording, or a whole call, to WAV files; or calls to one bundle file (--bundle).
     Export(export::Args),
+    /// Import a call bundle (NAME.earshot) written by another Earshot: all of it or nothing.
+    Import(bundle::ImportArgs),
+    /// Delete a recording, a call, requests or everything before a date, for real.
+    Delete(delete::Args),
+    /// Keep a recording (or stop keeping it with --off): retention never removes its call.
+    Keep(keep::Args),
+    /// Give the database's free pages back to the disk; prints its size before and after.
+    Compact(compact::Args),
     /// Send watsonx-shaped recordings to a webhook URL.
     Send(send::Args),
     /// Check a public webhook URL end to end: DNS, connect, tunnel, auth, parse, store.
@@ -81,6 +93,39 @@ pub(crate) fn say(line: &str) {
     let _ = writeln!(out, "{line}").and_then(|()| out.flush());
 }
 
+/// `ID@N` → (`ID`, Some(N)); a plain id → (id, None).
+pub(crate) fn split_version(given: &str) -> Result<(String, Option<u32>), CliError> {
+    match given.rsplit_once('@') {
+        Some((id, v)) => {
+            let v = v
+                .parse::<u32>()
+                .map_err(|_| CliError::Message(format!("{given:?}: the part after @ must be a version number")))?;
+            Ok((id.to_string(), Some(v)))
+        }
+        None => Ok((given.to_string(), None)),
+    }
+}
+
+/// Runs one future to completion on a runtime of its own (the store's writer is a thread, not a task).
+pub(crate) fn block_on<F: std::future::Future>(future: F) -> Result<F::Output, CliError> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::Message(format!("cannot start tokio: {e}")))?;
+    Ok(runtime.block_on(future))
+}
+
+/// Bytes for people: `812 bytes`, `40.0 KB`, `9.1 MB`, `1.20 GB` (powers of 1000, as retention's GB are).
+pub(crate) fn size_text(bytes: u64) -> String {
+    let b = bytes as f64;
+    match bytes {
+        0..1_000 => format!("{bytes} bytes"),
+        1_000..1_000_000 => format!("{:.1} KB", b / 1e3),
+        1_000_000..1_000_000_000 => format!("{:.1} MB", b / 1e6),
+        _ => format!("{:.2} GB", b / 1e9),
+    }
+}
+
 fn open_store(data_dir: Option<PathBuf>) -> Result<Store, CliError> {
     Ok(Store::open(&earshot_core::data_dir(data_dir)?)?)
 }
@@ -104,6 +149,10 @@ fn main() -> ExitCode {
         Command::Requests(args) => with_store(cli.data_dir, |s, dir| list::requests(s, dir, args)),
         Command::Replay(args) => with_store(cli.data_dir, |s, dir| replay::run(s, dir, args)),
         Command::Export(args) => open_store(cli.data_dir).and_then(|s| export::run(&s, args)),
+        Command::Import(args) => open_store(cli.data_dir).and_then(|s| bundle::import(&s, args)),
+        Command::Delete(args) => open_store(cli.data_dir).and_then(|s| delete::run(&s, args)),
+        Command::Keep(args) => open_store(cli.data_dir).and_then(|s| keep::run(&s, args)),
+        Command::Compact(args) => open_store(cli.data_dir).and_then(|s| compact::run(&s, args)),
         Command::Send(args) => send::run(args),
         Command::Selftest(args) => selftest::run(cli.data_dir, args),
         Command::Play(args) => open_store(cli.data_dir).and_then(|s| play::run(&s, args)),
