@@ -10,7 +10,7 @@
 use std::path::Path;
 use std::process::Stdio;
 
-use earshot_tests::{Server, earshot, run, run_ok};
+use earshot_tests::{Server, earshot, earshot_bin, run, run_ok, skip};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use tempfile::TempDir;
@@ -159,6 +159,49 @@ fn without_yes_and_without_a_terminal_delete_refuses_and_deletes_nothing() {
             assert_eq!((shas(&data), requests(&data)), before, "{args:?} deleted something");
         }
     }
+}
+
+/// `earshot ARGS` on a pseudo-terminal (util-linux `script`), with `answer` typed in.
+fn on_a_terminal(data: &Path, args: &str, answer: &str) -> std::process::Output {
+    use std::io::Write;
+    let command = format!("'{}' {args}", earshot_bin().display());
+    let mut child = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .env("EARSHOT_DATA_DIR", data)
+        .env("EARSHOT_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(answer.as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn on_a_terminal_delete_asks_what_it_will_take_and_only_yes_deletes() {
+    if std::process::Command::new("script").arg("--version").output().is_err() {
+        return skip("util-linux `script` (a pseudo-terminal) is not installed");
+    }
+    let dir = TempDir::new().unwrap();
+    let data = dir.path().join("data");
+    let server = Server::start(&data, &["--secret", SECRET]);
+    send(&data, &server, "call-asked", 1);
+    let question = "Delete call call-asked (1 call, 1 recording, 1 request, 20.0 KB)? [y/N]";
+
+    for answer in ["n\n", "\n", "whatever\n"] {
+        let output = on_a_terminal(&data, "delete --session call-asked", answer);
+        let shown = stdout(&output);
+        assert!(shown.contains(question), "{answer:?}: {shown}");
+        assert!(!output.status.success(), "{answer:?}: declining exits non-zero: {shown}");
+        assert!(shown.contains("not confirmed; nothing was deleted"), "{answer:?}: {shown}");
+        assert_eq!(sessions(&data), ["call-asked"], "{answer:?} deleted the call");
+    }
+    let output = on_a_terminal(&data, "delete --session call-asked", "y\n");
+    let shown = stdout(&output);
+    assert!(output.status.success(), "{shown}");
+    assert!(shown.contains(question) && shown.contains("deleted 1 call, 1 recording, 1 request, 20.0 KB"), "{shown}");
+    assert!(sessions(&data).is_empty());
 }
 
 #[test]
