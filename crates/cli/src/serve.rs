@@ -143,7 +143,7 @@ pub fn run(data_dir: Option<PathBuf>, args: Args) -> Result<(), CliError> {
     runtime.block_on(async move {
         let mode = settings.auth.mode();
         let server = Server::new(store.clone());
-        server.simulator().set(simulation).map_err(CliError::Message)?;
+        server.simulator().set(simulation).map_err(|e| CliError::Message(e.to_string()))?;
         let config = settings.intake_config();
         let local = match server.start(settings.listen, config, settings.limits.clone()).await {
             ListenerStatus::Running { address, .. } => {

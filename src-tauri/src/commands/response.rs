@@ -21,6 +21,6 @@ pub async fn set_simulation(
     simulation: Option<Simulation>,
 ) -> IpcResult<Option<SimulationState>> {
     let simulator = state.server().simulator();
-    simulator.set(simulation).map_err(|reason| IpcError::new("bad_simulation", reason))?;
+    simulator.set(simulation).map_err(|reason| IpcError::new("bad_simulation", reason.to_string()))?;
     Ok(simulator.state())
 }

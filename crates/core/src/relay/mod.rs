@@ -22,7 +22,7 @@ pub use edit::{Edits, MetadataEdit, metadata_of};
 pub use forward::{DEFAULT_FORWARD_TIMEOUT, ForwardConfig, forward_target, forwarded_headers};
 pub use har::{HarItem, har, har_of_store};
 pub use replay::{Prepared, ReplayOutcome, ReplayRequest, ReplaySource, TokenChoice, prepare, replay};
-pub use simulate::{SimScope, Simulation, SimulationState, Simulator};
+pub use simulate::{BadSimulation, SimScope, Simulation, SimulationState, Simulator};
 
 use crate::store::StoreError;
 

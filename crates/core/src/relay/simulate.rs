@@ -12,6 +12,11 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 
+/// A simulated answer that cannot be given, and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct BadSimulation(pub String);
+
 /// Which requests a simulation applies to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
@@ -47,15 +52,18 @@ pub struct Simulation {
 
 impl Simulation {
     /// Checks the status and delay (at most 10 minutes: past watsonx's 30 s nothing changes).
-    pub fn check(&self) -> Result<(), String> {
+    pub fn check(&self) -> Result<(), BadSimulation> {
         if !self.drop && !(100..=599).contains(&self.status) {
-            return Err(format!("{} is not an HTTP status (100–599)", self.status));
+            return Err(BadSimulation(format!("{} is not an HTTP status (100–599)", self.status)));
         }
         if self.delay_ms > 600_000 {
-            return Err(format!("a delay of {} s is longer than the 600 s allowed", self.delay_ms / 1000));
+            return Err(BadSimulation(format!(
+                "a delay of {} s is longer than the 600 s allowed",
+                self.delay_ms / 1000
+            )));
         }
         if matches!(self.scope, SimScope::Next { count: 0 }) {
-            return Err("\"the next 0 requests\" simulates nothing; give a count of 1 or more".into());
+            return Err(BadSimulation("\"the next 0 requests\" simulates nothing; give a count of 1 or more".into()));
         }
         Ok(())
     }
@@ -106,7 +114,7 @@ impl Simulator {
     }
 
     /// Turns a simulation on (after checking it) or off.
-    pub fn set(&self, simulation: Option<Simulation>) -> Result<(), String> {
+    pub fn set(&self, simulation: Option<Simulation>) -> Result<(), BadSimulation> {
         if let Some(simulation) = &simulation {
             simulation.check()?;
         }
