@@ -4,12 +4,13 @@
 //! earshot-desktop bindings` rewrites it.
 
 use earshot_audio::{Container, Encoding, Peak};
+use earshot_core::bundle::{BundleCall, ImportReport, Selection};
 use earshot_core::export::Format;
 use earshot_core::relay::{SimScope, Simulation, SimulationState, TokenChoice};
 use earshot_core::{
-    AnswerEntry, AuthMode, AuthSummary, Event, Filter, ForwardEntry, ForwardMode, ForwardSettings, ListenFault,
-    ListenerStatus, Outcome, Page, RecordingDetail, RecordingSummary, Removed, ReplayEntry, RequestDetail,
-    RequestEntry, SessionSummary, TokenCheck, TunnelChoice, UpstreamBrief, VerdictFilter,
+    AnswerEntry, AuthMode, AuthSummary, DeleteTarget, Event, Filter, ForwardEntry, ForwardMode, ForwardSettings,
+    ListenFault, ListenerStatus, Outcome, Page, RecordingDetail, RecordingSummary, Removed, ReplayEntry, RequestDetail,
+    RequestEntry, RetentionPolicy, SessionSummary, StoreSize, TokenCheck, TunnelChoice, UpstreamBrief, VerdictFilter,
 };
 use earshot_playback::PlayState;
 use earshot_tunnel::selftest::Outcome as HopOutcome;
@@ -18,6 +19,7 @@ use ts_rs::{Config, TS};
 
 use crate::commands::export::ExportProgress;
 use crate::commands::forward::ForwardInfo;
+use crate::commands::lifecycle::{BundleWritten, Compaction, Deletion};
 use crate::commands::playback::{PlayerAction, PlayerUpdate};
 use crate::commands::setup::SetupInfo;
 use crate::commands::tunnel::{TunnelInfo, TunnelRequest};
@@ -52,6 +54,15 @@ pub fn typescript() -> String {
         ListenFault::decl(&cfg),
         ListenerStatus::decl(&cfg),
         Removed::decl(&cfg),
+        DeleteTarget::decl(&cfg),
+        Deletion::decl(&cfg),
+        StoreSize::decl(&cfg),
+        Compaction::decl(&cfg),
+        RetentionPolicy::decl(&cfg),
+        Selection::decl(&cfg),
+        BundleCall::decl(&cfg),
+        BundleWritten::decl(&cfg),
+        ImportReport::decl(&cfg),
         Event::decl(&cfg),
         ExportProgress::decl(&cfg),
         SetupInfo::decl(&cfg),

@@ -53,5 +53,14 @@ impl From<earshot_core::relay::RelayError> for IpcError {
     }
 }
 
+impl From<earshot_core::bundle::BundleError> for IpcError {
+    fn from(e: earshot_core::bundle::BundleError) -> IpcError {
+        match e {
+            earshot_core::bundle::BundleError::Store(inner) => inner.into(),
+            other => IpcError::new(other.code(), other.to_string()),
+        }
+    }
+}
+
 /// Result type of every command.
 pub type IpcResult<T> = Result<T, IpcError>;

@@ -27,6 +27,7 @@ pub fn build<R: Runtime>(builder: Builder<R>, launch: Launch) -> Result<Builder<
     let status = tauri::async_runtime::block_on(async {
         let status = desktop.start_listener().await;
         commands::tunnel::restore(&desktop).await;
+        desktop.start_retention();
         status
     });
     tracing::info!(target: "earshot::desktop", "listener: {status:?}");
@@ -64,6 +65,15 @@ pub fn build<R: Runtime>(builder: Builder<R>, launch: Launch) -> Result<Builder<
             commands::workbench::list_replays,
             commands::workbench::curl_command,
             commands::workbench::export_har,
+            commands::lifecycle::delete_preview,
+            commands::lifecycle::delete,
+            commands::lifecycle::undo_delete,
+            commands::lifecycle::keep,
+            commands::lifecycle::store_size,
+            commands::lifecycle::compact,
+            commands::lifecycle::set_retention,
+            commands::lifecycle::export_bundle,
+            commands::lifecycle::import_bundle,
         ])
         .setup(|app| {
             bridge::start(app.handle().clone(), &app.state::<Desktop>());

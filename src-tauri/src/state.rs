@@ -12,12 +12,16 @@ use std::collections::HashMap;
 use std::ffi::OsString;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use earshot_audio::Peak;
 use earshot_core::relay::{ForwardConfig, Upstream};
+use earshot_core::retention::{RETENTION_EVERY, Schedule};
 use earshot_core::{
-    AuthConfig, ListenerStatus, Overrides, Resolved, SavedSettings, Secret, Server, SettingsError, Store,
+    AuthConfig, ListenerStatus, Overrides, Resolved, RetentionPolicy, SavedSettings, Secret, Server, SettingsError,
+    Snapshot, Store,
 };
 use earshot_playback::Player;
 use earshot_tunnel::{Provider, TunnelError, TunnelSlot};
@@ -26,6 +30,43 @@ use crate::error::IpcResult;
 
 /// Waveforms kept in memory, by (recording row, width).
 const WAVEFORM_CACHE: usize = 64;
+
+/// How long a delete can be undone. The UI's toast shows Undo for 10 s from
+/// when the answer arrives; the adapter keeps the rows one second longer so a
+/// click in the toast's last moment still finds them.
+pub const UNDO_FOR: Duration = Duration::from_secs(11);
+
+/// What recent deletes took, by undo token, held in memory only and dropped
+/// after [`UNDO_FOR`]. Cheap to clone.
+#[derive(Debug, Clone, Default)]
+pub struct UndoShelf {
+    next: Arc<AtomicU64>,
+    held: Arc<Mutex<HashMap<u64, Snapshot>>>,
+}
+
+impl UndoShelf {
+    /// Holds `snapshot` for [`UNDO_FOR`] and returns its token.
+    pub fn hold(&self, snapshot: Snapshot) -> u64 {
+        let token = self.next.fetch_add(1, Ordering::Relaxed) + 1;
+        self.held.lock().expect("undo lock").insert(token, snapshot);
+        let held = self.held.clone();
+        tauri::async_runtime::spawn(async move {
+            tokio::time::sleep(UNDO_FOR).await;
+            held.lock().expect("undo lock").remove(&token);
+        });
+        token
+    }
+
+    /// Takes the snapshot back out, if it is still held.
+    pub fn take(&self, token: u64) -> Option<Snapshot> {
+        self.held.lock().expect("undo lock").remove(&token)
+    }
+
+    /// Puts a snapshot back under its token (a restore that failed can be tried again).
+    pub fn put_back(&self, token: u64, snapshot: Snapshot) {
+        self.held.lock().expect("undo lock").insert(token, snapshot);
+    }
+}
 
 /// How the app was launched: where its data is and what the environment overrides.
 #[derive(Debug, Clone, Default)]
@@ -70,6 +111,10 @@ pub struct Desktop {
     upstream: Upstream,
     env_ngrok_token: Option<String>,
     cloudflared_path: OsString,
+    /// What recent deletes took, for Undo.
+    undo: UndoShelf,
+    /// The retention policy running, replaced when the setting changes; `None` when off.
+    retention: Mutex<Option<Schedule>>,
 }
 
 impl Desktop {
@@ -91,6 +136,8 @@ impl Desktop {
             player: Mutex::new(None),
             tunnels: TunnelSlot::default(),
             upstream: Upstream::new(),
+            undo: UndoShelf::default(),
+            retention: Mutex::new(None),
         })
     }
 
@@ -196,6 +243,48 @@ impl Desktop {
     /// cloudflared, from `EARSHOT_CLOUDFLARED_PATH` or `PATH` and the usual install dirs.
     pub fn cloudflared(&self) -> Result<Provider, TunnelError> {
         Provider::cloudflared_in(&self.cloudflared_path)
+    }
+
+    /// What recent deletes took, for Undo.
+    pub fn undo(&self) -> &UndoShelf {
+        &self.undo
+    }
+
+    /// The retention policy in force (off when the settings cannot be resolved).
+    pub fn retention_policy(&self) -> RetentionPolicy {
+        self.resolved().map(|r| r.retention).unwrap_or_default()
+    }
+
+    /// (Re)starts the retention schedule with the policy in force: applied
+    /// now and every hour, as `earshot serve` does. Must run inside the async
+    /// runtime. Nothing runs when the policy is off.
+    pub fn start_retention(&self) {
+        let policy = self.retention_policy();
+        let schedule = policy.is_on().then(|| {
+            earshot_core::retention::schedule(self.store(), policy, earshot_core::system_clock(), RETENTION_EVERY)
+        });
+        *self.retention.lock().expect("retention lock") = schedule;
+    }
+
+    /// Saves a retention policy (`None`: off) to `settings.json` and restarts
+    /// the schedule with it; the listener keeps running. A policy the core
+    /// refuses (0 days, a size that is not positive) is not saved.
+    pub fn set_retention(&self, policy: Option<RetentionPolicy>) -> IpcResult<RetentionPolicy> {
+        let mut candidate = self.saved();
+        candidate.retention = policy;
+        // What the user sets here wins over EARSHOT_RETENTION_* for the rest of the run.
+        let mut env = self.overrides();
+        env.retention_days = None;
+        env.retention_max_gb = None;
+        Resolved::resolve(Overrides::default(), env, &candidate)?;
+        self.save(|saved| saved.retention = policy)?;
+        {
+            let mut overrides = self.overrides.lock().expect("overrides lock");
+            overrides.retention_days = None;
+            overrides.retention_max_gb = None;
+        }
+        self.start_retention();
+        Ok(self.retention_policy())
     }
 
     /// Stops the tunnel (waiting for its process to exit) and the listener; called as the app exits.

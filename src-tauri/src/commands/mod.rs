@@ -2,6 +2,7 @@
 
 pub mod export;
 pub mod forward;
+pub mod lifecycle;
 pub mod playback;
 pub mod recordings;
 pub mod requests;

@@ -3,8 +3,8 @@
 
 use std::net::SocketAddr;
 
-use earshot_core::ListenerStatus;
 use earshot_core::{AuthMode, Secret};
+use earshot_core::{ListenerStatus, RetentionPolicy};
 use serde::Serialize;
 use tauri::State;
 
@@ -29,6 +29,8 @@ pub struct SetupInfo {
     pub data_dir: String,
     /// Forwarding to the user's service.
     pub forward: ForwardInfo,
+    /// The retention policy in force (both limits `null`: off).
+    pub retention: RetentionPolicy,
 }
 
 pub(crate) fn info(state: &Desktop) -> SetupInfo {
@@ -41,6 +43,7 @@ pub(crate) fn info(state: &Desktop) -> SetupInfo {
         secret_set: state.secret_set(),
         data_dir: state.data_dir().display().to_string(),
         forward: forward_info(state),
+        retention: state.retention_policy(),
     }
 }
 

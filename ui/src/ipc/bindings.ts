@@ -465,6 +465,136 @@ requests: number,
  */
 bytes: number, };
 
+export type DeleteTarget = { "kind": "version", 
+/**
+ * The row.
+ */
+row: number, } | { "kind": "recording", 
+/**
+ * The watsonx recording id.
+ */
+recording_id: string, } | { "kind": "session", 
+/**
+ * The call's session id.
+ */
+session_id: string, } | { "kind": "requests", 
+/**
+ * Their ids.
+ */
+ids: Array<number>, } | { "kind": "before", 
+/**
+ * The time.
+ */
+before: string, };
+
+export type Deletion = { 
+/**
+ * What went (the writer's own count).
+ */
+removed: Removed, 
+/**
+ * Pass to `undo_delete` within 10 s to put it all back.
+ */
+undo: number, };
+
+export type StoreSize = { 
+/**
+ * Bytes of the database file (and its WAL).
+ */
+bytes: number, 
+/**
+ * Bytes in free pages that compaction would give back.
+ */
+free_bytes: number, };
+
+export type Compaction = { 
+/**
+ * The file before.
+ */
+before: StoreSize, 
+/**
+ * The file after.
+ */
+after: StoreSize, };
+
+export type RetentionPolicy = { 
+/**
+ * Remove calls whose last recording arrived more than this many days ago.
+ */
+days: number | null, 
+/**
+ * Remove the oldest calls while the stored audio is over this many gigabytes (10⁹ bytes).
+ */
+max_gb: number | null, };
+
+export type Selection = { 
+/**
+ * These calls; every call when `None`.
+ */
+sessions: Array<string> | null, 
+/**
+ * Recordings received at or after this time (RFC 3339 or `YYYY-MM-DD`).
+ */
+after: string | null, 
+/**
+ * Recordings received before this time (RFC 3339 or `YYYY-MM-DD`).
+ */
+before: string | null, };
+
+export type BundleCall = { 
+/**
+ * The call's session id.
+ */
+session_id: string, 
+/**
+ * Recording versions.
+ */
+recordings: number, 
+/**
+ * Request-log entries.
+ */
+requests: number, };
+
+export type BundleWritten = { 
+/**
+ * The file written.
+ */
+path: string, 
+/**
+ * The calls inside.
+ */
+calls: Array<BundleCall>, };
+
+export type ImportReport = { 
+/**
+ * Calls the bundle held.
+ */
+calls: number, 
+/**
+ * Recordings added.
+ */
+added: number, 
+/**
+ * Recordings already present with the same id and sha256, skipped.
+ */
+skipped: number, 
+/**
+ * Recordings whose id was present with other audio, added as the next version.
+ */
+conflicts: number, 
+/**
+ * Request-log entries added.
+ */
+requests: number, 
+/**
+ * The recording ids skipped.
+ */
+skipped_ids: Array<string>, 
+/**
+ * The recording ids added as new versions.
+ */
+conflict_ids: Array<string>, };
+
 export type Event = { "type": "request_logged", 
 /**
  * Row id in the request log.
@@ -589,7 +719,11 @@ data_dir: string,
 /**
  * Forwarding to the user's service.
  */
-forward: ForwardInfo, };
+forward: ForwardInfo, 
+/**
+ * The retention policy in force (both limits `null`: off).
+ */
+retention: RetentionPolicy, };
 
 export type IpcError = { 
 /**
