@@ -2,10 +2,20 @@
 // so views call typed functions and tests can swap the transport with mockIPC.
 import { Channel, invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
+import { getCurrentWebview } from "@tauri-apps/api/webview";
 import { open, save } from "@tauri-apps/plugin-dialog";
 import { revealItemInDir } from "@tauri-apps/plugin-opener";
 import type {
   AuthMode,
+  BundleWritten,
+  Compaction,
+  DeleteTarget,
+  Deletion,
+  ImportReport,
+  Removed,
+  RetentionPolicy,
+  Selection,
+  StoreSize,
   CurlCommand,
   Event as StoreEvent,
   ExportProgress,
@@ -86,7 +96,34 @@ export const api = {
   listReplays: (origin: ReplayOrigin) => invoke<ReplayEntry[]>("list_replays", { origin }),
   curlCommand: (id: number, to: string | null) => invoke<CurlCommand>("curl_command", { id, to }),
   exportHar: (sessionId: string | null, path: string) => invoke<string>("export_har", { sessionId, path }),
+  deletePreview: (target: DeleteTarget) => invoke<Removed>("delete_preview", { target }),
+  delete: (target: DeleteTarget) => invoke<Deletion>("delete", { target }),
+  undoDelete: (token: number) => invoke<Removed>("undo_delete", { token }),
+  keep: (row: number, pinned: boolean) => invoke<void>("keep", { row, pinned }),
+  storeSize: () => invoke<StoreSize>("store_size"),
+  compact: () => invoke<Compaction>("compact"),
+  setRetention: (policy: RetentionPolicy | null) => invoke<RetentionPolicy>("set_retention", { policy }),
+  exportBundle: (selection: Selection, path: string) => invoke<BundleWritten>("export_bundle", { selection, path }),
+  importBundle: (path: string) => invoke<ImportReport>("import_bundle", { path }),
 };
+
+/** Native open dialog for a call bundle; null when cancelled. */
+export async function chooseBundleToImport(): Promise<string | null> {
+  const picked = await open({ multiple: false, title: "Import a call bundle", filters: [{ name: "Earshot bundle", extensions: ["earshot"] }] });
+  return typeof picked === "string" ? picked : null;
+}
+
+/** Native save dialog for a call bundle; null when cancelled. */
+export function chooseBundleFile(defaultPath: string): Promise<string | null> {
+  return save({ defaultPath, filters: [{ name: "Earshot bundle", extensions: ["earshot"] }] });
+}
+
+/** Calls `handler` with the paths of files dropped on the window (Tauri's drag-drop event). */
+export function onFileDrop(handler: (paths: string[]) => void): Promise<UnlistenFn> {
+  return getCurrentWebview().onDragDropEvent((event) => {
+    if (event.payload.type === "drop") handler(event.payload.paths);
+  });
+}
 
 /** Streams the native player's state and position (25 per second while playing) to `handler`. */
 export function onPlayerUpdate(handler: (update: PlayerUpdate) => void): Promise<void> {

@@ -22,6 +22,11 @@ describe("keyboard", () => {
     expect(command("r", -1, 3, false)).toEqual({ kind: "none" });
     expect(command("r", 1, 3, true)).toEqual({ kind: "none" });
   });
+  it("Delete asks to delete the selected row, and only when one is selected and not while typing", () => {
+    expect(command("Delete", 0, 3, false)).toEqual({ kind: "delete" });
+    expect(command("Delete", -1, 3, false)).toEqual({ kind: "none" });
+    expect(command("Delete", 0, 3, true)).toEqual({ kind: "none" });
+  });
   it("draws only what is on screen plus a margin", () => {
     expect(visibleRange(0, 520, 52, 100_000)).toEqual({ first: 0, count: 26 });
     expect(visibleRange(52 * 50_000, 520, 52, 100_000)).toEqual({ first: 49_992, count: 26 });

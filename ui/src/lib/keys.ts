@@ -7,6 +7,7 @@ export type Command =
   | { kind: "search" }
   | { kind: "export" }
   | { kind: "replay" }
+  | { kind: "delete" }
   | { kind: "none" };
 
 /** What a key press means for a list of `total` rows with `current` selected (-1 for none). */
@@ -34,6 +35,8 @@ export function command(key: string, current: number, total: number, inTextField
       return { kind: "export" };
     case "r":
       return current >= 0 ? { kind: "replay" } : { kind: "none" };
+    case "Delete":
+      return current >= 0 ? { kind: "delete" } : { kind: "none" };
     default:
       return { kind: "none" };
   }
