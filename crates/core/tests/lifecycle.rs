@@ -246,3 +246,31 @@ async fn undo_after_new_arrivals_took_the_freed_ids_touches_none_of_them() {
     assert!(versions.contains(&(2, true)), "the restored one became the next version: {versions:?}");
     assert_eq!(earshot.store.requests(10).unwrap().len(), 3, "every request log entry is there");
 }
+
+#[tokio::test]
+async fn a_time_that_is_not_one_deletes_nothing_and_offsets_are_honoured() {
+    let earshot = listener().await;
+    send(&earshot.url, "call-t", "rec-t", &audio(50)).await; // received 2026-11-01T09:00:00.000Z
+    let writer = earshot.store.writer().unwrap();
+    let garbage = writer
+        .submit(Job::Delete { target: DeleteTarget::Before { before: "yesterday".into() } }, Instant::now())
+        .await;
+    let message = garbage.unwrap_err().to_string();
+    assert!(message.contains("not a time"), "{message}");
+    assert_eq!(earshot.store.recordings(None).unwrap().len(), 1, "nothing deleted");
+    // 10:30 at +02:00 is 08:30 UTC: before the recording, so it stays.
+    let early = DeleteTarget::Before { before: "2026-11-01T10:30:00+02:00".into() };
+    let Committed::Deleted { removed, .. } = submit(&earshot.store, Job::Delete { target: early }).await else {
+        panic!()
+    };
+    assert_eq!(removed.recordings, 0);
+    // Exactly its arrival second is not "before" it.
+    let same = DeleteTarget::Before { before: "2026-11-01T09:00:00Z".into() };
+    let Committed::Deleted { removed, .. } = submit(&earshot.store, Job::Delete { target: same }).await else {
+        panic!()
+    };
+    assert_eq!(removed.recordings, 0);
+    assert_eq!(removed.to_string(), "0 calls, 0 recordings, 0 requests, 0.0 MB");
+    let missing = writer.submit(Job::Pin { row: 999, pinned: true }, Instant::now()).await.unwrap_err();
+    assert!(missing.to_string().contains("no recording row 999"), "{missing}");
+}

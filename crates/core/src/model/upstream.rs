@@ -117,7 +117,7 @@ pub struct AnswerEntry {
     /// `[[name, value], …]`.
     #[cfg_attr(feature = "ts", ts(type = "Array<[string, string]>"))]
     pub headers: Value,
-    /// The start of the body as text (lossy UTF-8, at most [`ANSWER_PREVIEW`] bytes).
+    /// The start of the body as text (lossy UTF-8, at most `ANSWER_PREVIEW` (16 KiB) bytes).
     pub body: String,
     /// Full length of the body the service sent.
     pub body_size: u64,

@@ -1,6 +1,6 @@
 //! Earshot in front of the user's own service: the outgoing HTTP side.
 //!
-//! `client` sends one request and brings back an [`Answer`] (or the fault);
+//! `client` sends one request and brings back an [`Answer`](crate::Answer) (or the fault);
 //! `forward` is what the listener does with every webhook when forwarding is
 //! on; `simulate` holds the answer the user asked Earshot to give instead;
 //! `replay` sends a stored request or recording again, as it came or edited

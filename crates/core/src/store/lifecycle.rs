@@ -88,12 +88,13 @@ pub struct Removed {
 
 impl std::fmt::Display for Removed {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let count = |n: u64, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
         write!(
             f,
-            "{} calls, {} recordings, {} requests, {:.1} MB",
-            self.calls,
-            self.recordings,
-            self.requests,
+            "{}, {}, {}, {:.1} MB",
+            count(self.calls, "call", "calls"),
+            count(self.recordings, "recording", "recordings"),
+            count(self.requests, "request", "requests"),
             self.bytes as f64 / 1e6
         )
     }

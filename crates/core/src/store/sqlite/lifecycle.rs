@@ -11,6 +11,23 @@ use rusqlite::{Connection, OptionalExtension, params};
 use crate::bundle::{ImportReport, Selection};
 use crate::store::{Cell, DeleteTarget, Removed, RetentionPolicy, Snapshot, StoreSize, TableRows};
 
+/// A failure with Earshot's own words, for the writer to report.
+fn refuse(message: String) -> rusqlite::Error {
+    rusqlite::Error::ToSqlConversionFailure(message.into())
+}
+
+/// `text` as the store writes times (UTC, milliseconds, `Z`), so that text
+/// comparison is time comparison; a bare date is its start, UTC.
+pub(super) fn canonical_time(text: &str) -> rusqlite::Result<String> {
+    let text = text.trim();
+    let parsed = chrono::DateTime::parse_from_rfc3339(text).map(|t| t.to_utc()).or_else(|_| {
+        chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").map(|d| d.and_time(chrono::NaiveTime::MIN).and_utc())
+    });
+    parsed.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)).map_err(|_| {
+        refuse(format!("{text:?} is not a time: give RFC 3339 (2026-11-26T12:00:00Z) or a date (2026-11-26)"))
+    })
+}
+
 /// Recording rows and request ids a delete takes, in temp tables the statements below join on.
 fn mark(conn: &Connection, target: &DeleteTarget) -> rusqlite::Result<()> {
     conn.execute_batch(
@@ -38,8 +55,9 @@ fn mark(conn: &Connection, target: &DeleteTarget) -> rusqlite::Result<()> {
             }
         }
         DeleteTarget::Before { before } => {
-            conn.execute(&format!("{recordings} SELECT id FROM recordings WHERE received_at < ?1"), [before])?;
-            conn.execute(&format!("{requests} SELECT id FROM requests WHERE received_at < ?1"), [before])?;
+            let before = canonical_time(before)?;
+            conn.execute(&format!("{recordings} SELECT id FROM recordings WHERE received_at < ?1"), [&before])?;
+            conn.execute(&format!("{requests} SELECT id FROM requests WHERE received_at < ?1"), [&before])?;
         }
     }
     // A call's recordings take the requests that delivered them along only when the call goes whole.
@@ -281,8 +299,11 @@ pub(super) fn restore(conn: &Connection, snapshot: &Snapshot) -> rusqlite::Resul
 }
 
 /// Sets a recording version's Keep.
-pub(super) fn pin(conn: &Connection, row: i64, pinned: bool) -> rusqlite::Result<usize> {
-    conn.execute("UPDATE recordings SET pinned = ?2 WHERE id = ?1", params![row, pinned])
+pub(super) fn pin(conn: &Connection, row: i64, pinned: bool) -> rusqlite::Result<()> {
+    match conn.execute("UPDATE recordings SET pinned = ?2 WHERE id = ?1", params![row, pinned])? {
+        0 => Err(refuse(format!("no recording row {row} to keep"))),
+        _ => Ok(()),
+    }
 }
 
 /// The calls `policy` removes as of `now`: whole calls, oldest last activity first, none holding a kept recording.

@@ -10,7 +10,7 @@ use crate::model::{AuthSummary, NewRequest, Outcome, RequestEntry, TokenCheck};
 use crate::store::{Filter, Page, StoreError, VerdictFilter};
 
 /// The columns [`from_row`] reads (the body itself only as its length), from
-/// `requests q` joined with its forward answer, if any ([`SELECT_FROM`]).
+/// `requests q` joined with its forward answer, if any ([`select_from`]).
 const COLUMNS: &str = "q.id AS id, q.received_at AS received_at, q.method AS method, q.path AS path,
     q.query AS query, q.remote_addr AS remote_addr, q.headers_json AS headers_json, q.status AS status,
     q.latency_us AS latency_us, q.outcome AS outcome, q.error_code AS error_code, q.reason AS reason,

@@ -326,10 +326,7 @@ fn apply(conn: &Connection, envelope: &Envelope) -> rusqlite::Result<Committed> 
             Ok(Committed::Deleted { removed, snapshot: Box::new(snapshot) })
         }
         Job::Restore { snapshot } => Ok(Committed::Restored { restored: lifecycle::restore(conn, snapshot)? }),
-        Job::Pin { row, pinned } => match lifecycle::pin(conn, *row, *pinned)? {
-            0 => Err(rusqlite::Error::QueryReturnedNoRows),
-            _ => Ok(Committed::Pinned),
-        },
+        Job::Pin { row, pinned } => lifecycle::pin(conn, *row, *pinned).map(|()| Committed::Pinned),
         Job::Retain { policy, now } => {
             let removed = lifecycle::retain(conn, policy, now)?;
             Ok(Committed::Deleted { removed, snapshot: Box::default() })
