@@ -8,7 +8,10 @@
 //! order, leaving no cloudflared behind. The workbench test forwards to a
 //! real upstream (an axum server in the test), replays a recording with an
 //! edited metadata field from the Replay… editor, and simulates a 503 from
-//! the Response card.
+//! the Response card. The lifecycle test deletes a call through the
+//! confirmation, sees it gone (also for `earshot sessions` in another
+//! process), undoes it (the same sha256 back), and imports a bundle made in
+//! another data dir through the command the Import… button calls.
 //!
 //! `make test` provides the display (Xvfb) and installs `tauri-driver`.
 
@@ -691,4 +694,147 @@ fn the_workbench_forwards_replays_an_edited_recording_and_simulates_a_503_in_the
         d.text_of("[data-testid=upstream-status]").filter(|t| t.starts_with("202"))
     });
     driver.screenshot("requests-workbench.png");
+}
+
+/// A bundle of one call, made in another data dir with the core: an
+/// in-process listener stores what `earshot send` delivers, then
+/// `bundle::export_to` writes the file, as `earshot export --bundle` does.
+fn bundle_from_another_earshot(temp: &Path, session: &str) -> PathBuf {
+    use earshot_core::{AuthConfig, Intake, IntakeConfig, Limits, Store};
+    let other = temp.join("other-data");
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let store = Store::open(&other).unwrap();
+    let url = runtime.block_on(async {
+        let config = IntakeConfig { auth: AuthConfig::off(), max_body: 4 << 20, forward: None };
+        let intake = Intake::new(config, &store, earshot_core::system_clock(), Limits::default()).unwrap();
+        let socket = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/audio-webhook", socket.local_addr().unwrap());
+        tokio::spawn(earshot_core::serve(socket, intake, std::future::pending()));
+        url
+    });
+    run_ok(&other, &["send", &url, "--secret", SECRET, "--session", session]);
+    let path = temp.join(format!("{session}.earshot"));
+    earshot_core::bundle::export_to(&store, &earshot_core::bundle::Selection::default(), &path, chrono::Utc::now())
+        .unwrap();
+    path
+}
+
+/// The session ids `earshot sessions --json` lists, read by another process on the same data dir.
+fn sessions_in(data: &Path) -> Vec<String> {
+    let listed: Value = serde_json::from_str(&run_ok(data, &["sessions", "--json"])).unwrap();
+    listed.as_array().unwrap().iter().map(|s| s["session_id"].as_str().unwrap().to_string()).collect()
+}
+
+/// The sha256 of each recording of `session`, from `earshot recordings --json`.
+fn sha256s_of(data: &Path, session: &str) -> Vec<String> {
+    let listed: Value = serde_json::from_str(&run_ok(data, &["recordings", "--json"])).unwrap();
+    listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["session_id"] == session)
+        .map(|r| r["sha256"].as_str().unwrap().to_string())
+        .collect()
+}
+
+impl Driver {
+    /// Clicks the calls-list row whose text contains `text`.
+    fn click_call(&mut self, text: &str) {
+        self.wait_until(&format!("a call row with {text}"), Duration::from_secs(10), |d| {
+            let clicked = d.script(
+                "const row = [...document.querySelectorAll('.sessions [role=option]')].find((e) => e.textContent.includes(arguments[0]));
+                 if (!row) return false; row.click(); return true;",
+                json!([text]),
+            );
+            (clicked == json!(true)).then_some(())
+        });
+    }
+
+    fn call_rows(&self) -> String {
+        let rows = self.script(
+            "return [...document.querySelectorAll('.sessions [role=option]')].map((e) => e.textContent).join('\\n');",
+            json!([]),
+        );
+        rows.as_str().unwrap_or_default().to_string()
+    }
+}
+
+#[test]
+fn a_call_is_deleted_undone_and_a_bundle_imported_in_the_real_app() {
+    let temp = tempfile::TempDir::new().unwrap();
+    let listen = format!("127.0.0.1:{}", free_port());
+    let url = format!("http://{listen}/audio-webhook");
+    let bundle = bundle_from_another_earshot(temp.path(), "handover-call");
+    let _one_at_a_time = ONE_SESSION.lock().unwrap_or_else(|e| e.into_inner());
+    let mut driver = Driver::start(temp.path(), &listen, &[]);
+    driver.wait_until("the empty state", Duration::from_secs(30), |d| {
+        d.text_of(".empty").filter(|t| t.contains("No calls yet"))
+    });
+
+    let data = temp.path().join("data");
+    run_ok(&data, &["send", &url, "--secret", SECRET, "--count", "2", "--session", "stays-call"]);
+    run_ok(&data, &["send", &url, "--secret", SECRET, "--session", "goner-call"]);
+    driver.wait_until("both calls", Duration::from_secs(10), |d| {
+        d.text_of("[data-testid=call-count]").filter(|t| t == "2 calls")
+    });
+    let sha_before = sha256s_of(&data, "goner-call");
+    assert_eq!(sha_before.len(), 1);
+
+    // Delete the call through the UI: the confirmation counts what goes.
+    driver.click_call("goner-ca");
+    driver.wait_until("the call's header", Duration::from_secs(10), |d| {
+        d.text_of(".recordings header").filter(|t| t.contains("goner-ca"))
+    });
+    driver.click("[data-testid=delete-call]");
+    let asked =
+        driver.wait_until("the confirmation", Duration::from_secs(10), |d| d.text_of("[data-testid=delete-text]"));
+    assert!(asked.starts_with("Delete call goner-ca? This removes 1 call, 1 recording ("), "{asked}");
+    assert!(asked.contains("and 1 request-log entry from the database for real"), "{asked}");
+    driver.screenshot("delete-confirm.png");
+    driver.click("[data-testid=delete-confirm]");
+
+    let toast = driver.wait_until("the Undo toast", Duration::from_secs(10), |d| d.text_of("[data-testid=undo-toast]"));
+    assert!(toast.contains("Deleted call goner-ca: 1 call, 1 recording"), "{toast}");
+    driver.wait_until("the call to leave the list", Duration::from_secs(10), |d| {
+        (d.text_of("[data-testid=call-count]").as_deref() == Some("1 call") && !d.call_rows().contains("goner-ca"))
+            .then_some(())
+    });
+    assert_eq!(sessions_in(&data), ["stays-call"], "gone for another process on the same data dir too");
+
+    // Undo puts it back, byte for byte.
+    driver.click("[data-testid=undo]");
+    driver.wait_until("the call to come back", Duration::from_secs(10), |d| {
+        (d.text_of("[data-testid=call-count]").as_deref() == Some("2 calls") && d.call_rows().contains("goner-ca"))
+            .then_some(())
+    });
+    let mut sessions = sessions_in(&data);
+    sessions.sort();
+    assert_eq!(sessions, ["goner-call", "stays-call"]);
+    assert_eq!(sha256s_of(&data, "goner-call"), sha_before, "the same audio is back");
+
+    // Import: the command the Import… button (and a drop on the window) calls.
+    let report = driver.invoke("import_bundle", json!({"path": bundle.to_str().unwrap()}));
+    assert_eq!(report["added"], 1, "{report}");
+    assert_eq!(report["skipped"], 0, "{report}");
+    driver.wait_until("the imported call", Duration::from_secs(10), |d| {
+        d.text_of("[data-testid=call-count]").filter(|t| t == "3 calls")
+    });
+    driver.click_call("handover");
+    let mark = driver.wait_until("the imported mark", Duration::from_secs(10), |d| {
+        let title = d.script(
+            "const e = document.querySelector('[data-testid=imported-badge]'); return e ? e.title : null;",
+            json!([]),
+        );
+        title.as_str().map(str::to_string)
+    });
+    assert_eq!(mark, "imported from handover-call.earshot");
+    driver.click(".recordings button.rec");
+    let from =
+        driver.wait_until("the detail's origin", Duration::from_secs(10), |d| d.text_of("[data-testid=imported-from]"));
+    assert_eq!(from, "handover-call.earshot");
+
+    // Importing the same bundle again adds nothing.
+    let again = driver.invoke("import_bundle", json!({"path": bundle.to_str().unwrap()}));
+    assert_eq!((again["added"].clone(), again["skipped"].clone()), (json!(0), json!(1)), "{again}");
+    driver.screenshot("imported.png");
 }
