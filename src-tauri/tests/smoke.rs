@@ -358,3 +358,57 @@ fn forward_settings_and_simulated_answers_are_checked_saved_and_applied() {
     let har: Value = serde_json::from_slice(&std::fs::read(&har).unwrap()).unwrap();
     assert_eq!(har["log"]["version"], "1.2", "{har}");
 }
+
+#[test]
+fn lifecycle_commands_count_delete_undo_keep_compact_retain_and_round_trip_a_bundle() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let (_app, webview) = app(Launch { data_dir: dir.path().to_path_buf(), ..Launch::default() });
+    let url = format!("http://127.0.0.1:{}/audio-webhook", local_port(&webview));
+    earshot_tests::run_ok(dir.path(), &["send", &url, "--secret", "x", "--count", "2", "--session", "smoke-call"]);
+
+    let call = json!({"target": {"kind": "session", "session_id": "smoke-call"}});
+    let preview = invoke(&webview, "delete_preview", call.clone()).unwrap();
+    assert_eq!(preview["calls"], 1, "{preview}");
+    assert_eq!(preview["recordings"], 2, "{preview}");
+    assert_eq!(preview["requests"], 2, "{preview}");
+    let deleted = invoke(&webview, "delete", call).unwrap();
+    assert_eq!(deleted["removed"], preview, "the preview counts what the writer removes");
+    let sessions = invoke(&webview, "list_sessions", json!({"filter": {}, "offset": 0, "limit": 50})).unwrap();
+    assert_eq!(sessions["total"], 0);
+    let token = deleted["undo"].clone();
+    let restored = invoke(&webview, "undo_delete", json!({"token": token})).unwrap();
+    assert_eq!(restored["recordings"], 2, "{restored}");
+    let twice = invoke(&webview, "undo_delete", json!({"token": token})).unwrap_err();
+    assert_eq!(twice["code"], "undo_expired", "an undo is used once: {twice}");
+
+    let recordings = invoke(&webview, "list_recordings", json!({"sessionId": "smoke-call"})).unwrap();
+    let row = recordings[0]["row"].clone();
+    invoke(&webview, "keep", json!({"row": row, "pinned": true})).unwrap();
+    let kept = invoke(&webview, "list_recordings", json!({"sessionId": "smoke-call"})).unwrap();
+    assert_eq!(kept[0]["pinned"], true);
+
+    let size = invoke(&webview, "store_size", json!({})).unwrap();
+    assert!(size["bytes"].as_u64().unwrap() > 0, "{size}");
+    let compacted = invoke(&webview, "compact", json!({})).unwrap();
+    assert!(compacted["after"]["bytes"].as_u64().is_some(), "{compacted}");
+
+    let zero = invoke(&webview, "set_retention", json!({"policy": {"days": 0, "max_gb": null}})).unwrap_err();
+    assert_eq!(zero["code"], "settings", "{zero}");
+    let on = invoke(&webview, "set_retention", json!({"policy": {"days": 30, "max_gb": null}})).unwrap();
+    assert_eq!(on, json!({"days": 30, "max_gb": null}));
+    assert_eq!(invoke(&webview, "get_setup", json!({})).unwrap()["retention"], on);
+    assert!(std::fs::read_to_string(dir.path().join("settings.json")).unwrap().contains("\"retention\""));
+    let off = invoke(&webview, "set_retention", json!({"policy": null})).unwrap();
+    assert_eq!(off, json!({"days": null, "max_gb": null}));
+
+    let bundle = dir.path().join("smoke-call.earshot");
+    let selection = json!({"sessions": ["smoke-call"], "after": null, "before": null});
+    let written = invoke(&webview, "export_bundle", json!({"selection": selection, "path": bundle})).unwrap();
+    assert_eq!(written["calls"][0]["session_id"], "smoke-call", "{written}");
+    let again = invoke(&webview, "import_bundle", json!({"path": bundle})).unwrap();
+    assert_eq!((again["added"].clone(), again["skipped"].clone()), (json!(0), json!(2)), "{again}");
+    let junk = dir.path().join("junk.earshot");
+    std::fs::write(&junk, b"not a zip").unwrap();
+    let refused = invoke(&webview, "import_bundle", json!({"path": junk})).unwrap_err();
+    assert_eq!(refused["code"], "not_a_bundle", "{refused}");
+}

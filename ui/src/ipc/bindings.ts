@@ -53,7 +53,7 @@ error: string | null,
  */
 headers: Array<[string, string]>, 
 /**
- * The start of the body as text (lossy UTF-8, at most [`ANSWER_PREVIEW`] bytes).
+ * The start of the body as text (lossy UTF-8, at most `ANSWER_PREVIEW` (16 KiB) bytes).
  */
 body: string, 
 /**
@@ -91,7 +91,7 @@ error: string | null,
  */
 headers: Array<[string, string]>, 
 /**
- * The start of the body as text (lossy UTF-8, at most [`ANSWER_PREVIEW`] bytes).
+ * The start of the body as text (lossy UTF-8, at most `ANSWER_PREVIEW` (16 KiB) bytes).
  */
 body: string, 
 /**
