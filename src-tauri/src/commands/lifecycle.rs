@@ -164,14 +164,25 @@ fn preview(store: &Store, target: &DeleteTarget) -> IpcResult<Removed> {
             });
         }
         DeleteTarget::Before { before } => {
-            let rows: HashSet<i64> =
-                recordings.iter().filter(|r| r.received_at.as_str() < before.as_str()).map(|r| r.row).collect();
+            let before = instant(before).ok_or_else(|| {
+                IpcError::new("bad_time", format!("{before:?} is not a date (YYYY-MM-DD) or an RFC 3339 time"))
+            })?;
+            let earlier = |at: &str| instant(at).is_some_and(|t| t < before);
+            let rows: HashSet<i64> = recordings.iter().filter(|r| earlier(&r.received_at)).map(|r| r.row).collect();
             let mut ids = delivering(&recordings, &requests, &rows);
-            ids.extend(requests.iter().filter(|q| q.received_at.as_str() < before.as_str()).map(|q| q.id));
+            ids.extend(requests.iter().filter(|q| earlier(&q.received_at)).map(|q| q.id));
             (rows, ids.len())
         }
     };
     Ok(count(&recordings, &rows, gone))
+}
+
+/// A date (its start, UTC) or an RFC 3339 time as a UTC instant, as the core compares them.
+fn instant(text: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    if let Ok(date) = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        return date.and_hms_opt(0, 0, 0).map(|t| t.and_utc());
+    }
+    chrono::DateTime::parse_from_rfc3339(text).ok().map(|t| t.to_utc())
 }
 
 /// Removing recording `rows` and `requests` entries: a call counts when none of its recordings is left.
