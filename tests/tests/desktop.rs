@@ -837,4 +837,21 @@ fn a_call_is_deleted_undone_and_a_bundle_imported_in_the_real_app() {
     let again = driver.invoke("import_bundle", json!({"path": bundle.to_str().unwrap()}));
     assert_eq!((again["added"].clone(), again["skipped"].clone()), (json!(0), json!(1)), "{again}");
     driver.screenshot("imported.png");
+
+    // Setup → Storage: the size, Compact's before → after, and retention saved like the other settings.
+    driver.click("[data-testid=open-setup]");
+    driver.wait_until("the database size", Duration::from_secs(10), |d| {
+        d.text_of("[data-testid=db-size]").filter(|t| t.ends_with("KB") || t.ends_with("MB"))
+    });
+    driver.click("[data-testid=compact]");
+    let compacted =
+        driver.wait_until("Compact's report", Duration::from_secs(20), |d| d.text_of("[data-testid=compacted]"));
+    assert!(compacted.starts_with("Compacted: ") && compacted.contains(" → "), "{compacted}");
+    driver.set_value("[aria-label='retention days']", "30");
+    driver.click("[data-testid=apply-retention]");
+    driver.wait_until("retention saved", Duration::from_secs(10), |d| {
+        d.text_of("[data-testid=storage-card]").filter(|t| t.contains("Retention: keep 30 days."))
+    });
+    let settings: Value = serde_json::from_str(&std::fs::read_to_string(data.join("settings.json")).unwrap()).unwrap();
+    assert_eq!(settings["retention"]["days"], 30, "{settings}");
 }
