@@ -52,12 +52,15 @@ impl SqliteStore {
         let (events, _) = broadcast::channel(events::CAPACITY);
         let store = SqliteStore { path: data_dir.join(DB_FILE), writer: Mutex::new(None), events };
         let mut conn = store.connect_with(OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE)?;
-        // Recordings are 10–500 KB blobs: 64 KiB pages store them in a few
-        // overflow pages instead of dozens. Only takes effect on a new file.
-        conn.pragma_update(None, "page_size", 65536)?;
-        // Deleted recordings give their pages back to the file system (also only on a new file;
-        // Compact switches older files over).
-        conn.pragma_update(None, "auto_vacuum", "INCREMENTAL")?;
+        // Both only take effect on a new file, and setting auto_vacuum on an
+        // existing one is a write, which a read-only data dir refuses.
+        let new_file: i64 = conn.query_row("PRAGMA page_count", [], |r| r.get(0))?;
+        if new_file == 0 {
+            // Recordings are 10–500 KB blobs: 64 KiB pages store them in a few overflow pages instead of dozens.
+            conn.pragma_update(None, "page_size", 65536)?;
+            // Deleted recordings give their pages back to the file system (Compact switches older files over).
+            conn.pragma_update(None, "auto_vacuum", "INCREMENTAL")?;
+        }
         conn.pragma_update(None, "journal_mode", "WAL")?;
         migrate::migrate(&mut conn)?;
         Ok(store)
