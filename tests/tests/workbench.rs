@@ -114,7 +114,15 @@ fn ibms_400_for_another_secret_and_401_without_a_token_reach_the_sender_and_the_
     assert!(!output.status.success(), "send exits non-zero on IBM's 400");
     assert!(stdout.starts_with("400 ") && stdout.contains("Invalid Token"), "{stdout}");
     assert_eq!(recordings(&dir).len(), 1, "Earshot's own check passed; the recording is stored");
-    let table = run_ok(dir.path(), &["requests"]);
+    // The upstream's answer is written just after the sender has it.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let table = loop {
+        let table = run_ok(dir.path(), &["requests"]);
+        if table.contains("→ upstream 400") || std::time::Instant::now() > deadline {
+            break table;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
     assert!(table.contains("→ upstream 400"), "{table}");
 
     let call = call("sess-no-token");
