@@ -6,9 +6,8 @@
 //! leave the file.
 
 use rusqlite::types::{Value, ValueRef};
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, params};
 
-use crate::bundle::{ImportReport, Selection};
 use crate::store::{Cell, DeleteTarget, Removed, RetentionPolicy, Snapshot, StoreSize, TableRows};
 
 /// A failure with Earshot's own words, for the writer to report.
@@ -70,7 +69,7 @@ fn mark(conn: &Connection, target: &DeleteTarget) -> rusqlite::Result<()> {
 }
 
 /// `SELECT *` of `table` where `condition`, as cells.
-fn take(conn: &Connection, table: &str, condition: &str) -> rusqlite::Result<TableRows> {
+pub(super) fn take(conn: &Connection, table: &str, condition: &str) -> rusqlite::Result<TableRows> {
     let mut statement = conn.prepare(&format!("SELECT * FROM {table} WHERE {condition}"))?;
     let columns: Vec<String> = statement.column_names().map(str::to_string).collect();
     let width = columns.len();
@@ -143,7 +142,7 @@ pub(super) fn delete(conn: &Connection, target: &DeleteTarget) -> rusqlite::Resu
     Ok((removed, snapshot))
 }
 
-fn to_value(cell: &Cell) -> Value {
+pub(super) fn to_value(cell: &Cell) -> Value {
     match cell {
         Cell::Null => Value::Null,
         Cell::Integer(v) => Value::Integer(*v),
@@ -154,16 +153,16 @@ fn to_value(cell: &Cell) -> Value {
 }
 
 /// Rows of a table, addressable by column name.
-struct Rows<'a> {
-    table: &'a TableRows,
+pub(super) struct Rows<'a> {
+    pub(super) table: &'a TableRows,
 }
 
 impl Rows<'_> {
-    fn index(&self, column: &str) -> Option<usize> {
+    pub(super) fn index(&self, column: &str) -> Option<usize> {
         self.table.columns.iter().position(|c| c == column)
     }
 
-    fn integer(&self, row: &[Cell], column: &str) -> Option<i64> {
+    pub(super) fn integer(&self, row: &[Cell], column: &str) -> Option<i64> {
         match self.index(column).and_then(|i| row.get(i)) {
             Some(Cell::Integer(v)) => Some(*v),
             _ => None,
@@ -171,13 +170,13 @@ impl Rows<'_> {
     }
 }
 
-fn set(row: &mut [Cell], index: Option<usize>, value: Option<i64>) {
+pub(super) fn set(row: &mut [Cell], index: Option<usize>, value: Option<i64>) {
     if let (Some(i), Some(v)) = (index, value) {
         row[i] = Cell::Integer(v);
     }
 }
 
-fn insert(conn: &Connection, table: &str, columns: &[String], row: &[Cell]) -> rusqlite::Result<()> {
+pub(super) fn insert(conn: &Connection, table: &str, columns: &[String], row: &[Cell]) -> rusqlite::Result<()> {
     let marks = (1..=columns.len()).map(|i| format!("?{i}")).collect::<Vec<_>>().join(", ");
     conn.prepare_cached(&format!("INSERT INTO {table} ({}) VALUES ({marks})", columns.join(", ")))?
         .execute(rusqlite::params_from_iter(row.iter().map(to_value)))?;
@@ -188,7 +187,7 @@ fn taken(conn: &Connection, table: &str, key: &str, id: i64) -> rusqlite::Result
     conn.query_row(&format!("SELECT EXISTS (SELECT 1 FROM {table} WHERE {key} = ?1)"), [id], |r| r.get(0))
 }
 
-fn next_id(conn: &Connection, table: &str) -> rusqlite::Result<i64> {
+pub(super) fn next_id(conn: &Connection, table: &str) -> rusqlite::Result<i64> {
     conn.query_row(&format!("SELECT COALESCE(MAX(id), 0) + 1 FROM {table}"), [], |r| r.get(0))
 }
 
@@ -354,190 +353,4 @@ pub(super) fn size(conn: &Connection, wal_bytes: u64) -> rusqlite::Result<StoreS
         bytes: pragma("page_count")?.max(0) as u64 * page + wal_bytes,
         free_bytes: pragma("freelist_count")?.max(0) as u64 * page,
     })
-}
-
-/// Marks the rows a bundle of `selection` carries, in the same temp tables a delete uses.
-fn mark_selection(conn: &Connection, selection: &Selection) -> rusqlite::Result<()> {
-    conn.execute_batch(
-        "CREATE TEMP TABLE IF NOT EXISTS doomed_recordings (id INTEGER PRIMARY KEY);
-         CREATE TEMP TABLE IF NOT EXISTS doomed_requests (id INTEGER PRIMARY KEY);
-         DELETE FROM temp.doomed_recordings; DELETE FROM temp.doomed_requests;",
-    )?;
-    let bound = |t: &Option<String>| {
-        t.as_deref().map(|t| if t.len() == 10 { format!("{t}T00:00:00.000Z") } else { t.to_string() })
-    };
-    let (after, before) = (bound(&selection.after), bound(&selection.before));
-    let sessions = selection.sessions.as_ref().map(|s| serde_json::to_string(s).unwrap_or_default());
-    conn.execute(
-        "INSERT OR IGNORE INTO temp.doomed_recordings (id) SELECT id FROM recordings
-         WHERE (?1 IS NULL OR session_id IN (SELECT value FROM json_each(?1)))
-           AND (?2 IS NULL OR received_at >= ?2) AND (?3 IS NULL OR received_at < ?3)",
-        params![sessions, after, before],
-    )?;
-    conn.execute(
-        "INSERT OR IGNORE INTO temp.doomed_requests (id) SELECT id FROM requests
-         WHERE ((?1 IS NULL OR session_id IN (SELECT value FROM json_each(?1)))
-                AND (?2 IS NULL OR received_at >= ?2) AND (?3 IS NULL OR received_at < ?3))
-            OR recording_row IN (SELECT id FROM temp.doomed_recordings)",
-        params![sessions, after, before],
-    )?;
-    Ok(())
-}
-
-/// The rows of the calls `selection` picks, as a bundle carries them.
-pub(super) fn bundle_rows(conn: &mut Connection, selection: &Selection) -> rusqlite::Result<Snapshot> {
-    // One read transaction, so the tables agree with each other.
-    let tx = conn.transaction()?;
-    mark_selection(&tx, selection)?;
-    let snapshot = Snapshot {
-        tables: vec![
-            take(&tx, "recordings", "id IN (SELECT id FROM temp.doomed_recordings)")?,
-            take(&tx, "requests", "id IN (SELECT id FROM temp.doomed_requests)")?,
-            take(&tx, "forwards", "request_id IN (SELECT id FROM temp.doomed_requests)")?,
-            take(
-                &tx,
-                "replays",
-                "request_id IN (SELECT id FROM temp.doomed_requests)
-                 OR recording_row IN (SELECT id FROM temp.doomed_recordings)",
-            )?,
-        ],
-    };
-    tx.commit()?;
-    Ok(snapshot)
-}
-
-/// Imports a bundle's rows: a recording already here with the same id and
-/// sha256 is skipped, one whose id is here with other audio becomes the next
-/// version (a conflict, as a resend would), everything new gets fresh ids and
-/// `imported_from`. Importing the same bundle twice adds nothing.
-pub(super) fn import(conn: &Connection, snapshot: &Snapshot, origin: &str) -> rusqlite::Result<ImportReport> {
-    use std::collections::{HashMap, HashSet};
-    let mut report = ImportReport::default();
-    let mut recording_ids: HashMap<i64, i64> = HashMap::new();
-    let mut request_ids: HashMap<i64, i64> = HashMap::new();
-    let mut fresh_requests: HashSet<i64> = HashSet::new();
-    let mut fresh_recordings: HashSet<i64> = HashSet::new();
-    let find = |name: &str| snapshot.tables.iter().find(|t| t.table == name);
-    let text = |rows: &Rows<'_>, row: &[Cell], column: &str| match rows.index(column).and_then(|i| row.get(i)) {
-        Some(Cell::Text(v)) => Some(v.clone()),
-        _ => None,
-    };
-    let mut sessions = HashSet::new();
-    if let Some(table) = find("recordings") {
-        let rows = Rows { table };
-        for original in &table.rows {
-            let mut row = original.clone();
-            let old = rows.integer(&row, "id").unwrap_or_default();
-            let recording_id = text(&rows, &row, "recording_id").unwrap_or_default();
-            let sha = text(&rows, &row, "sha256").unwrap_or_default();
-            sessions.insert(text(&rows, &row, "session_id").unwrap_or_default());
-            let versions: Vec<(i64, String)> = conn
-                .prepare_cached("SELECT id, sha256 FROM recordings WHERE recording_id = ?1 ORDER BY version")?
-                .query_map([&recording_id], |r| Ok((r.get(0)?, r.get(1)?)))?
-                .collect::<Result<_, _>>()?;
-            if let Some((existing, _)) = versions.iter().find(|(_, s)| *s == sha) {
-                recording_ids.insert(old, *existing);
-                report.skipped += 1;
-                report.skipped_ids.push(recording_id);
-                continue;
-            }
-            let id = next_id(conn, "recordings")?;
-            set(&mut row, rows.index("id"), Some(id));
-            let version = versions.len() as i64 + 1;
-            set(&mut row, rows.index("version"), Some(version));
-            set(&mut row, rows.index("conflict"), Some(i64::from(version > 1)));
-            if let Some(i) = rows.index("imported_from") {
-                row[i] = Cell::Text(origin.to_string());
-            }
-            insert(conn, "recordings", &table.columns, &row)?;
-            if rows.index("imported_from").is_none() {
-                conn.execute("UPDATE recordings SET imported_from = ?2 WHERE id = ?1", params![id, origin])?;
-            }
-            recording_ids.insert(old, id);
-            fresh_recordings.insert(id);
-            report.added += 1;
-            if version > 1 {
-                report.conflicts += 1;
-                report.conflict_ids.push(recording_id);
-            }
-        }
-    }
-    let remap = |map: &HashMap<i64, i64>, value: Option<i64>| value.map(|v| map.get(&v).copied().unwrap_or(v));
-    if let Some(table) = find("requests") {
-        let rows = Rows { table };
-        for original in &table.rows {
-            let mut row = original.clone();
-            let old = rows.integer(&row, "id").unwrap_or_default();
-            let value = |column: &str| rows.index(column).map_or(Value::Null, |i| to_value(&row[i]));
-            let mapped = remap(&recording_ids, rows.integer(&row, "recording_row"));
-            // The same entry: same arrival, request, body and recording (`IS` matches NULLs too).
-            let existing: Option<i64> = conn
-                .query_row(
-                    "SELECT id FROM requests WHERE received_at = ?1 AND method = ?2 AND path = ?3
-                       AND body_size = ?4 AND headers_json = ?5 AND session_id IS ?6 AND recording_id IS ?7
-                       AND body IS ?8 AND recording_row IS ?9 AND status = ?10 LIMIT 1",
-                    params![
-                        value("received_at"),
-                        value("method"),
-                        value("path"),
-                        value("body_size"),
-                        value("headers_json"),
-                        value("session_id"),
-                        value("recording_id"),
-                        value("body"),
-                        mapped,
-                        value("status")
-                    ],
-                    |r| r.get(0),
-                )
-                .optional()?;
-            if let Some(existing) = existing {
-                request_ids.insert(old, existing);
-                continue;
-            }
-            let id = next_id(conn, "requests")?;
-            set(&mut row, rows.index("id"), Some(id));
-            set(&mut row, rows.index("recording_row"), mapped);
-            // A request whose recording was already here links to that one: same bytes, so its body still rebuilds.
-            insert(conn, "requests", &table.columns, &row)?;
-            request_ids.insert(old, id);
-            fresh_requests.insert(id);
-            report.requests += 1;
-            if let Some(session) = text(&rows, &row, "session_id") {
-                sessions.insert(session);
-            }
-        }
-    }
-    if let Some(table) = find("forwards") {
-        let rows = Rows { table };
-        for original in &table.rows {
-            let mut row = original.clone();
-            let mapped = remap(&request_ids, rows.integer(&row, "request_id"));
-            if !mapped.is_some_and(|id| fresh_requests.contains(&id)) {
-                continue;
-            }
-            set(&mut row, rows.index("request_id"), mapped);
-            insert(conn, "forwards", &table.columns, &row)?;
-        }
-    }
-    if let Some(table) = find("replays") {
-        let rows = Rows { table };
-        for original in &table.rows {
-            let mut row = original.clone();
-            let request = remap(&request_ids, rows.integer(&row, "request_id"));
-            let recording = remap(&recording_ids, rows.integer(&row, "recording_row"));
-            let new_parent = request.is_some_and(|id| fresh_requests.contains(&id))
-                || recording.is_some_and(|id| fresh_recordings.contains(&id));
-            if !new_parent {
-                continue;
-            }
-            set(&mut row, rows.index("id"), Some(next_id(conn, "replays")?));
-            set(&mut row, rows.index("request_id"), request);
-            set(&mut row, rows.index("recording_row"), recording);
-            insert(conn, "replays", &table.columns, &row)?;
-        }
-    }
-    sessions.remove("");
-    report.calls = sessions.len() as u64;
-    Ok(report)
 }

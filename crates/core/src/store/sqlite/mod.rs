@@ -7,6 +7,7 @@
 //! queries live one file per table: `recordings`, `requests`, `sessions`.
 
 mod answers;
+mod bundle;
 mod lifecycle;
 mod migrate;
 mod recordings;
@@ -165,7 +166,7 @@ impl Backend for SqliteStore {
     }
 
     fn bundle_rows(&self, selection: &crate::bundle::Selection) -> Result<crate::store::Snapshot, StoreError> {
-        Ok(lifecycle::bundle_rows(&mut self.connect()?, selection)?)
+        Ok(bundle::bundle_rows(&mut self.connect()?, selection)?)
     }
 
     fn size(&self) -> Result<StoreSize, StoreError> {

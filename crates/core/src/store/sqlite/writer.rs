@@ -13,7 +13,7 @@ use std::time::Duration;
 use rusqlite::{Connection, TransactionBehavior};
 use tokio::sync::{broadcast, mpsc};
 
-use super::{SqliteStore, answers, lifecycle, recordings, requests};
+use super::{SqliteStore, answers, bundle, lifecycle, recordings, requests};
 use crate::events::Event;
 use crate::model::Outcome;
 use crate::store::job::Envelope;
@@ -331,9 +331,7 @@ fn apply(conn: &Connection, envelope: &Envelope) -> rusqlite::Result<Committed> 
             let removed = lifecycle::retain(conn, policy, now)?;
             Ok(Committed::Deleted { removed, snapshot: Box::default() })
         }
-        Job::Import { snapshot, origin } => {
-            Ok(Committed::Imported(Box::new(lifecycle::import(conn, snapshot, origin)?)))
-        }
+        Job::Import { snapshot, origin } => Ok(Committed::Imported(Box::new(bundle::import(conn, snapshot, origin)?))),
         // Taken out of the group before it is committed (see `write_loop`).
         Job::Compact => Err(rusqlite::Error::InvalidQuery),
     }
