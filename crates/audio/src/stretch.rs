@@ -22,25 +22,37 @@ const FEED_HOPS: usize = 4;
 
 /// A pitch-preserving time-stretcher that pulls its input on demand.
 ///
-/// Output sample `k` (after [`Stretcher::reset`]) is the source near `k × speed`: the mapping
-/// has no latency to compensate, only WSOLA's ±12 ms search around it. The first 15 ms after a
-/// reset fade in (the first half of a Hann window).
+/// Output sample `k` after a [`Stretcher::reset`] is the source near `k × speed` from the new
+/// start: the mapping has no latency to compensate, only WSOLA's ±12 ms search around it. WSOLA's
+/// first frame fades in over 15 ms; a reset primes it with the audio just before the start (its
+/// history) and drops that first frame, so a seek starts at full level, and at 1× the output is
+/// the source itself.
 pub struct Stretcher {
     inner: wsola::TimeStretch,
     block: Vec<f32>,
     block_len: usize,
     block_read: usize,
+    discard: usize,
     feed: Vec<f32>,
 }
 
 impl Stretcher {
-    /// A stretcher for mono audio at `rate` Hz, at speed 1.
+    /// A stretcher for mono audio at `rate` Hz, at speed 1, starting after silence.
     pub fn new(rate: u32) -> Stretcher {
         let rate = NonZeroU32::new(rate.max(1)).unwrap_or(NonZeroU32::MIN);
-        // `with_config` never fails in wsola 0.3 (the Result is for future checks).
+        // `new` never fails in wsola 0.3 (the Result is for future checks).
         let inner = wsola::TimeStretch::new(rate, NonZeroU16::MIN).expect("a mono stretcher");
         let hop = inner.min_output_buff_size();
-        Stretcher { inner, block: vec![0.0; hop], block_len: 0, block_read: 0, feed: vec![0.0; hop * FEED_HOPS] }
+        let mut stretcher = Stretcher {
+            inner,
+            block: vec![0.0; hop],
+            block_len: 0,
+            block_read: 0,
+            discard: 0,
+            feed: vec![0.0; hop * FEED_HOPS],
+        };
+        stretcher.reset(&[]);
+        stretcher
     }
 
     /// Sets the speed (clamped to 0.5–2), from the next block on; seamless mid-stream.
@@ -53,10 +65,22 @@ impl Stretcher {
         f64::from(self.inner.tempo())
     }
 
-    /// Forgets everything buffered: the next output starts from the next source sample. For a
-    /// seek, where the source jumps.
-    pub fn reset(&mut self) {
+    /// How many source samples before a new start [`Stretcher::reset`] uses: one 15 ms hop at
+    /// the current speed.
+    pub fn history_len(&self) -> usize {
+        (self.block.len() as f64 * self.speed()).round() as usize
+    }
+
+    /// Forgets everything buffered, for a seek where the source jumps: the next output starts
+    /// at the next source sample. `history` is the source just before that start (its last
+    /// [`Stretcher::history_len`] samples are used; silence stands in for any missing).
+    pub fn reset(&mut self, history: &[f32]) {
         self.inner.reset();
+        let want = self.history_len();
+        let given = &history[history.len().saturating_sub(want)..];
+        self.inner.push(&vec![0.0; want - given.len()]);
+        self.inner.push(given);
+        self.discard = self.block.len();
         self.block_len = 0;
         self.block_read = 0;
     }
@@ -76,15 +100,18 @@ impl Stretcher {
         }
     }
 
+    /// Pulls the next block, feeding the stretcher until it has one; drops what `discard` says.
     fn next_block(&mut self, source: &mut impl FnMut(&mut [f32])) {
         loop {
             match self.inner.pull(&mut self.block) {
-                Ok(n) if n > 0 => {
+                Ok(n) if n > self.discard => {
                     self.block_len = n;
-                    self.block_read = 0;
+                    self.block_read = self.discard;
+                    self.discard = 0;
                     return;
                 }
-                _ => {
+                Ok(n) => self.discard -= n,
+                Err(_) => {
                     source(&mut self.feed);
                     self.inner.push(&self.feed);
                 }
@@ -176,6 +203,33 @@ mod tests {
         let out = tape(&tone(440.0, 2.0), 8000, 0.5);
         assert!(out.len().abs_diff(32_000) <= 1, "{}", out.len());
         assert!((pitch(&out) - 220.0).abs() < 3.0, "{} Hz", pitch(&out));
+    }
+
+    #[test]
+    fn at_1x_the_output_is_the_source_from_the_first_sample() {
+        let input: Vec<f32> = tone(300.0, 0.5).iter().zip(tone(1234.0, 0.5)).map(|(a, b)| a * 0.7 + b * 0.3).collect();
+        let out = stretch(&input, 8000, 1.0);
+        let worst = out.iter().zip(&input).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
+        assert!(worst < 1e-4, "differs by {worst}");
+    }
+
+    #[test]
+    fn a_reset_with_history_starts_at_full_level() {
+        let input = tone(440.0, 1.0);
+        let mut stretcher = Stretcher::new(8000);
+        stretcher.set_speed(0.5);
+        let start = 4000;
+        stretcher.reset(&input[..start]);
+        let mut next = start;
+        let mut out = vec![0.0; 400];
+        stretcher.fill(&mut out, |buffer| {
+            for slot in buffer {
+                *slot = input.get(next).copied().unwrap_or(0.0);
+                next += 1;
+            }
+        });
+        let first_peak = out[..20].iter().fold(0f32, |m, s| m.max(s.abs()));
+        assert!(first_peak > 0.4, "the first 2.5 ms reach {first_peak}, not the tone's 0.5");
     }
 
     #[test]
