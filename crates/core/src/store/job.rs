@@ -9,7 +9,9 @@ use std::time::Instant;
 
 use tokio::sync::{mpsc, oneshot};
 
-use crate::model::{Answer, ForwardMode, NewRecording, NewReplay, NewRequest, Outcome};
+use crate::model::{
+    Answer, ForwardMode, NewRecording, NewReplay, NewRequest, Outcome, RecordingAnalysis, Review, ReviewChange,
+};
 use crate::store::StoreError;
 use crate::store::lifecycle::{DeleteTarget, Removed, RetentionPolicy, Snapshot, StoreSize};
 
@@ -78,6 +80,25 @@ pub enum Job {
     },
     /// Rebuild the database file to give free pages back (and switch on incremental vacuum).
     Compact,
+    /// Change a recording version's review (verdict, note, tags, markers) as a
+    /// delta, so changes from several apps at once all stand.
+    Review {
+        /// The recording row.
+        row: i64,
+        /// What to change.
+        change: ReviewChange,
+        /// When (RFC 3339), passed in so tests control it.
+        now: String,
+    },
+    /// Store a recording's analysis (computed outside the writer).
+    StoreAnalysis {
+        /// The recording row.
+        row: i64,
+        /// The result.
+        analysis: Box<RecordingAnalysis>,
+        /// When it was computed (RFC 3339).
+        now: String,
+    },
     /// Add a bundle's rows, all or none (see [`crate::bundle`]).
     Import {
         /// The rows, already checked.
@@ -116,6 +137,10 @@ pub enum Committed {
     },
     /// A recording's Keep changed ([`Job::Pin`]).
     Pinned,
+    /// A review changed ([`Job::Review`]); the review as it now stands.
+    Reviewed(Box<Review>),
+    /// An analysis was stored ([`Job::StoreAnalysis`]).
+    Analysed,
     /// A bundle was imported ([`Job::Import`]).
     Imported(Box<crate::bundle::ImportReport>),
     /// The file was rebuilt ([`Job::Compact`]).

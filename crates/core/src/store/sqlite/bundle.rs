@@ -6,7 +6,7 @@
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::lifecycle::{Rows, canonical_time, insert, next_id, set, take, to_value};
+use super::lifecycle::{Rows, canonical_time, insert, next_id, put_reviews, set, take, to_value};
 use crate::bundle::{ImportReport, Selection};
 use crate::store::{Cell, Snapshot};
 
@@ -52,6 +52,7 @@ pub(super) fn bundle_rows(conn: &mut Connection, selection: &Selection) -> rusql
                 "request_id IN (SELECT id FROM temp.doomed_requests)
                  OR recording_row IN (SELECT id FROM temp.doomed_recordings)",
             )?,
+            take(&tx, "reviews", "recording_row IN (SELECT id FROM temp.doomed_recordings)")?,
         ],
     };
     tx.commit()?;
@@ -189,6 +190,7 @@ pub(super) fn import(conn: &Connection, snapshot: &Snapshot, origin: &str) -> ru
             insert(conn, "replays", &table.columns, &row)?;
         }
     }
+    put_reviews(conn, find("reviews"), &recording_ids)?;
     sessions.remove("");
     report.calls = sessions.len() as u64;
     Ok(report)

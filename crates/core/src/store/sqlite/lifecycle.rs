@@ -11,7 +11,7 @@ use rusqlite::{Connection, params};
 use crate::store::{Cell, DeleteTarget, Removed, RetentionPolicy, Snapshot, StoreSize, TableRows};
 
 /// A failure with Earshot's own words, for the writer to report.
-fn refuse(message: String) -> rusqlite::Error {
+pub(super) fn refuse(message: String) -> rusqlite::Error {
     rusqlite::Error::ToSqlConversionFailure(message.into())
 }
 
@@ -112,6 +112,7 @@ pub(super) fn delete(conn: &Connection, target: &DeleteTarget) -> rusqlite::Resu
             TableRows { table: DETACHED_TABLE.to_string(), ..take(conn, "requests", &format!("({DETACHED})"))? },
             take(conn, "forwards", "request_id IN (SELECT id FROM temp.doomed_requests)")?,
             take(conn, "replays", replays)?,
+            take(conn, "reviews", "recording_row IN (SELECT id FROM temp.doomed_recordings)")?,
         ],
     };
     let (recordings, bytes): (i64, i64) = conn.query_row(
@@ -124,6 +125,13 @@ pub(super) fn delete(conn: &Connection, target: &DeleteTarget) -> rusqlite::Resu
         .query_map([], |r| r.get(0))?
         .collect::<Result<_, _>>()?;
     conn.execute(&format!("DELETE FROM replays WHERE {replays}"), [])?;
+    // The analysis is derived from the audio: it goes with it and is computed again after an Undo.
+    for table in ["reviews", "analyses"] {
+        conn.execute(
+            &format!("DELETE FROM {table} WHERE recording_row IN (SELECT id FROM temp.doomed_recordings)"),
+            [],
+        )?;
+    }
     conn.execute("DELETE FROM forwards WHERE request_id IN (SELECT id FROM temp.doomed_requests)", [])?;
     // Requests that delivered a removed recording stay in the log, without the body that carried it.
     conn.execute(
@@ -288,6 +296,7 @@ pub(super) fn restore(conn: &Connection, snapshot: &Snapshot) -> rusqlite::Resul
             insert(conn, "replays", &table.columns, &row)?;
         }
     }
+    put_reviews(conn, find("reviews"), &recording_ids)?;
     let sessions: i64 = conn.query_row(
         "SELECT COUNT(DISTINCT session_id) FROM recordings WHERE id IN (SELECT value FROM json_each(?1))",
         [serde_json::to_string(&recording_ids.values().collect::<Vec<_>>()).unwrap_or_default()],
@@ -295,6 +304,30 @@ pub(super) fn restore(conn: &Connection, snapshot: &Snapshot) -> rusqlite::Resul
     )?;
     restored.calls = sessions as u64;
     Ok(restored)
+}
+
+/// Puts reviews back on their (remapped) recordings; a recording that has a
+/// review here already keeps its own (an import of a call reviewed on both sides).
+pub(super) fn put_reviews(
+    conn: &Connection,
+    table: Option<&TableRows>,
+    recording_ids: &std::collections::HashMap<i64, i64>,
+) -> rusqlite::Result<()> {
+    let Some(table) = table else { return Ok(()) };
+    let rows = Rows { table };
+    let marks = (1..=table.columns.len()).map(|i| format!("?{i}")).collect::<Vec<_>>().join(", ");
+    let mut put = conn.prepare_cached(&format!(
+        "INSERT INTO reviews ({}) VALUES ({marks}) ON CONFLICT (recording_row) DO NOTHING",
+        table.columns.join(", ")
+    ))?;
+    for original in &table.rows {
+        let mut row = original.clone();
+        let old = rows.integer(&row, "recording_row");
+        let Some(new) = old.and_then(|old| recording_ids.get(&old).copied()) else { continue };
+        set(&mut row, rows.index("recording_row"), Some(new));
+        put.execute(rusqlite::params_from_iter(row.iter().map(to_value)))?;
+    }
+    Ok(())
 }
 
 /// Sets a recording version's Keep.

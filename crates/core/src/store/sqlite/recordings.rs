@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use earshot_audio::{AudioInfo, Container, Encoding};
 
+use super::reviews::{self, REVIEW_COLUMNS};
 use super::{json_column, named, unsigned};
 use crate::model::{AuthSummary, NewRecording, Outcome, RecordingSummary, TokenCheck, UpstreamBrief};
 use crate::store::{RecordingDetail, StoreError};
@@ -20,6 +21,7 @@ const COLUMNS: &str = "id, recording_id, version, conflict, session_id, assistan
      WHERE q.recording_row = recordings.id ORDER BY q.id DESC LIMIT 1) AS upstream_status";
 
 fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<RecordingSummary> {
+    let (review, analysis) = reviews::from_row(row)?;
     let sample_rate: u32 = row.get("sample_rate")?;
     let channels: u16 = row.get("channels")?;
     let sample_count = unsigned(row, "sample_count")?;
@@ -62,6 +64,8 @@ fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<RecordingSummary> {
         part_content_type: row.get("part_content_type")?,
         pinned: row.get("pinned")?,
         imported_from: row.get("imported_from")?,
+        review,
+        analysis,
         // 0: forwarded, but the service gave no answer.
         upstream: row
             .get::<_, Option<u16>>("upstream_status")?
@@ -75,11 +79,13 @@ pub(super) fn list(conn: &Connection, session_id: Option<&str>) -> Result<Vec<Re
     // Two statements, not `?1 IS NULL OR …`, so one call's list uses the session index.
     let rows = match session_id {
         Some(session) => conn
-            .prepare(&format!("SELECT {COLUMNS} FROM recordings WHERE session_id = ?1 ORDER BY received_at, id"))?
+            .prepare(&format!(
+                "SELECT {COLUMNS}, {REVIEW_COLUMNS} FROM recordings WHERE session_id = ?1 ORDER BY received_at, id"
+            ))?
             .query_map([session], from_row)?
             .collect::<Result<_, _>>()?,
         None => conn
-            .prepare(&format!("SELECT {COLUMNS} FROM recordings ORDER BY received_at, id"))?
+            .prepare(&format!("SELECT {COLUMNS}, {REVIEW_COLUMNS} FROM recordings ORDER BY received_at, id"))?
             .query_map([], from_row)?
             .collect::<Result<_, _>>()?,
     };
@@ -89,7 +95,7 @@ pub(super) fn list(conn: &Connection, session_id: Option<&str>) -> Result<Vec<Re
 /// A recording by full id or unique prefix; the newest version unless one is named.
 pub(super) fn find(conn: &Connection, id: &str, version: Option<u32>) -> Result<RecordingSummary, StoreError> {
     let sql = format!(
-        "SELECT {COLUMNS} FROM recordings
+        "SELECT {COLUMNS}, {REVIEW_COLUMNS} FROM recordings
          WHERE recording_id = ?1 AND (?2 IS NULL OR version = ?2) ORDER BY version DESC LIMIT 1"
     );
     if let Some(found) = conn.query_row(&sql, params![id, version], from_row).optional()? {
@@ -112,7 +118,7 @@ pub(super) fn find(conn: &Connection, id: &str, version: Option<u32>) -> Result<
 
 /// One recording version by row id.
 pub(super) fn by_row(conn: &Connection, row: i64) -> Result<RecordingSummary, StoreError> {
-    conn.query_row(&format!("SELECT {COLUMNS} FROM recordings WHERE id = ?1"), [row], from_row)
+    conn.query_row(&format!("SELECT {COLUMNS}, {REVIEW_COLUMNS} FROM recordings WHERE id = ?1"), [row], from_row)
         .optional()?
         .ok_or_else(|| StoreError::NotFound { what: "recording row", id: row.to_string() })
 }

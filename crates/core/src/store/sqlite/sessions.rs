@@ -3,6 +3,7 @@
 
 use rusqlite::{Connection, params};
 
+use super::reviews::reviewed_counts;
 use super::{FLAGGED, UPSTREAM_FAILED, page_limit, unsigned};
 use crate::model::{SessionSummary, TokenCheck};
 use crate::store::{Filter, Page, StoreError, VerdictFilter};
@@ -17,6 +18,8 @@ fn summary(row: &rusqlite::Row<'_>) -> rusqlite::Result<SessionSummary> {
         environment_id: row.get("environment_id")?,
         flagged_requests: unsigned(row, "flagged_requests")?,
         upstream_failures: unsigned(row, "upstream_failures")?,
+        reviewed: unsigned(row, "reviewed")?,
+        failed: unsigned(row, "failed")?,
     })
 }
 
@@ -28,8 +31,10 @@ pub(super) fn all(conn: &Connection) -> Result<Vec<SessionSummary>, StoreError> 
                 MAX(r.assistant_id) AS assistant_id, MAX(r.environment_id) AS environment_id,
                 (SELECT COUNT(*) FROM requests q WHERE q.session_id = r.session_id AND {FLAGGED}) AS flagged_requests,
                 (SELECT COUNT(*) FROM requests q JOIN forwards f ON f.request_id = q.id
-                 WHERE q.session_id = r.session_id AND {UPSTREAM_FAILED}) AS upstream_failures
-         FROM recordings r GROUP BY r.session_id ORDER BY MAX(r.received_at) DESC, r.session_id"
+                 WHERE q.session_id = r.session_id AND {UPSTREAM_FAILED}) AS upstream_failures,
+                {}
+         FROM recordings r GROUP BY r.session_id ORDER BY MAX(r.received_at) DESC, r.session_id",
+        reviewed_counts("r.session_id")
     );
     Ok(conn.prepare(&sql)?.query_map([], summary)?.collect::<Result<_, _>>()?)
 }
@@ -60,10 +65,11 @@ pub(super) fn page(
         SELECT s.*, COALESCE(flag.flagged, 0) AS flagged_requests,
                (SELECT COUNT(*) FROM requests q JOIN forwards f ON f.request_id = q.id
                 WHERE q.session_id = s.session_id AND {UPSTREAM_FAILED}) AS upstream_failures,
-               COUNT(*) OVER () AS total
+               {}, COUNT(*) OVER () AS total
         FROM s LEFT JOIN flag ON flag.session_id = s.session_id
         WHERE (?6 = 0 OR flag.flagged > 0)
-        ORDER BY last_received_at DESC, s.session_id LIMIT ?7 OFFSET ?8"
+        ORDER BY last_received_at DESC, s.session_id LIMIT ?7 OFFSET ?8",
+        reviewed_counts("s.session_id")
     );
     let (low, high) = filter.prefix_range().unzip();
     let mut total = 0u64;
@@ -119,8 +125,10 @@ fn recent(conn: &Connection, offset: usize, count: usize) -> Result<Page<Session
                 MAX(environment_id) AS environment_id,
                 (SELECT COUNT(*) FROM requests q WHERE q.session_id = ?1 AND {FLAGGED}) AS flagged_requests,
                 (SELECT COUNT(*) FROM requests q JOIN forwards f ON f.request_id = q.id
-                 WHERE q.session_id = ?1 AND {UPSTREAM_FAILED}) AS upstream_failures
-         FROM recordings WHERE session_id = ?1"
+                 WHERE q.session_id = ?1 AND {UPSTREAM_FAILED}) AS upstream_failures,
+                {}
+         FROM recordings WHERE session_id = ?1",
+        reviewed_counts("?1")
     ))?;
     let items = order
         .into_iter()

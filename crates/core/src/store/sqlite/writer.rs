@@ -13,7 +13,7 @@ use std::time::Duration;
 use rusqlite::{Connection, TransactionBehavior};
 use tokio::sync::{broadcast, mpsc};
 
-use super::{SqliteStore, answers, bundle, lifecycle, recordings, requests};
+use super::{SqliteStore, answers, bundle, lifecycle, recordings, requests, reviews};
 use crate::events::Event;
 use crate::model::Outcome;
 use crate::store::job::Envelope;
@@ -37,7 +37,7 @@ pub const WAL_SOFT_LIMIT: u64 = 64 * 1024 * 1024;
 /// not stop the listener storing.
 const TRUNCATE_PATIENCE: Duration = Duration::from_secs(2);
 
-/// How long a group of bookkeeping jobs alone (upstream answers) waits for
+/// How long a group of bookkeeping jobs alone (upstream answers, analyses) waits for
 /// company: a forwarded request's answer is written after the sender was
 /// answered, so on its own it would cost the next delivery a second fsync;
 /// waiting lets it ride in that delivery's transaction instead.
@@ -112,7 +112,7 @@ fn write_loop(
         }
         let deadline = std::time::Instant::now() + BOOKKEEPING_WAIT;
         while group.len() < MAX_GROUP
-            && group.iter().all(|e| matches!(e.job, Job::RecordForward { .. }))
+            && group.iter().all(|e| matches!(e.job, Job::RecordForward { .. } | Job::StoreAnalysis { .. }))
             && std::time::Instant::now() < deadline
         {
             match rx.try_recv() {
@@ -264,6 +264,14 @@ fn publish(events: &broadcast::Sender<Event>, job: &Job, result: &Result<Committ
             let _ = events.send(Event::Pinned { row: *row, pinned: *pinned });
             return;
         }
+        (Job::Review { row, .. }, Committed::Reviewed(review)) => {
+            let _ = events.send(Event::Reviewed { row: *row, verdict: review.verdict });
+            return;
+        }
+        (Job::StoreAnalysis { row, analysis, .. }, Committed::Analysed) => {
+            let _ = events.send(Event::Analysed { row: *row, flags: analysis.flags.clone() });
+            return;
+        }
         _ => return,
     };
     let Committed::Logged(done) = done else { return };
@@ -332,6 +340,10 @@ fn apply(conn: &Connection, envelope: &Envelope) -> rusqlite::Result<Committed> 
             Ok(Committed::Deleted { removed, snapshot: Box::default() })
         }
         Job::Import { snapshot, origin } => Ok(Committed::Imported(Box::new(bundle::import(conn, snapshot, origin)?))),
+        Job::Review { row, change, now } => Ok(Committed::Reviewed(Box::new(reviews::apply(conn, *row, change, now)?))),
+        Job::StoreAnalysis { row, analysis, now } => {
+            reviews::store_analysis(conn, *row, analysis, crate::analysis::ANALYZER, now).map(|()| Committed::Analysed)
+        }
         // Taken out of the group before it is committed (see `write_loop`).
         Job::Compact => Err(rusqlite::Error::InvalidQuery),
     }
