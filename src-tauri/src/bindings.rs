@@ -3,14 +3,16 @@
 //! when the committed file drifts; `EARSHOT_WRITE_BINDINGS=1 cargo test -p
 //! earshot-desktop bindings` rewrites it.
 
-use earshot_audio::{Container, Encoding, Peak};
+use earshot_audio::{Analysis, Container, Encoding, Flag, Peak, Spectrogram};
+use earshot_core::analysis::Progress;
 use earshot_core::bundle::{BundleCall, ImportReport, Selection};
 use earshot_core::export::Format;
 use earshot_core::relay::{SimScope, Simulation, SimulationState, TokenChoice};
 use earshot_core::{
     AnswerEntry, AuthMode, AuthSummary, DeleteTarget, Event, Filter, ForwardEntry, ForwardMode, ForwardSettings,
-    ListenFault, ListenerStatus, Outcome, Page, RecordingDetail, RecordingSummary, Removed, ReplayEntry, RequestDetail,
-    RequestEntry, RetentionPolicy, SessionSummary, StoreSize, TokenCheck, TunnelChoice, UpstreamBrief, VerdictFilter,
+    ListenFault, ListenerStatus, Marker, Outcome, Page, RecordingAnalysis, RecordingDetail, RecordingSummary, Removed,
+    ReplayEntry, RequestDetail, RequestEntry, RetentionPolicy, Review, ReviewChange, ReviewFilter, SessionSummary,
+    StoreSize, TagCount, TokenCheck, TunnelChoice, UpstreamBrief, Verdict, VerdictFilter,
 };
 use earshot_playback::PlayState;
 use earshot_tunnel::selftest::Outcome as HopOutcome;
@@ -43,6 +45,17 @@ pub fn typescript() -> String {
         ForwardEntry::decl(&cfg),
         UpstreamBrief::decl(&cfg),
         SessionSummary::decl(&cfg),
+        Verdict::decl(&cfg),
+        Marker::decl(&cfg),
+        Review::decl(&cfg),
+        ReviewChange::decl(&cfg),
+        ReviewFilter::decl(&cfg),
+        TagCount::decl(&cfg),
+        Flag::decl(&cfg),
+        Analysis::decl(&cfg),
+        RecordingAnalysis::decl(&cfg),
+        Spectrogram::decl(&cfg),
+        Progress::decl(&cfg),
         RecordingSummary::decl(&cfg),
         RequestEntry::decl(&cfg),
         VerdictFilter::decl(&cfg),

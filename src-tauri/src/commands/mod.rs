@@ -7,6 +7,7 @@ pub mod playback;
 pub mod recordings;
 pub mod requests;
 pub mod response;
+pub mod review;
 pub mod sessions;
 pub mod setup;
 pub mod tunnel;

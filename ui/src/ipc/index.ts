@@ -28,8 +28,14 @@ import type {
   Peak,
   PlayerAction,
   PlayerUpdate,
+  Progress,
+  RecordingAnalysis,
   RecordingDetail,
   RecordingSummary,
+  Review,
+  ReviewChange,
+  Spectrogram,
+  TagCount,
   ReplayDraft,
   ReplayEntry,
   ReplayForm,
@@ -105,7 +111,21 @@ export const api = {
   setRetention: (policy: RetentionPolicy | null) => invoke<RetentionPolicy>("set_retention", { policy }),
   exportBundle: (selection: Selection, path: string) => invoke<BundleWritten>("export_bundle", { selection, path }),
   importBundle: (path: string) => invoke<ImportReport>("import_bundle", { path }),
+  review: (row: number, change: Partial<ReviewChange>) =>
+    invoke<Review>("review", {
+      row,
+      change: { verdict: null, note: null, add_tags: [], remove_tags: [], add_markers: [], remove_markers: [], ...change },
+    }),
+  reviewTags: () => invoke<TagCount[]>("review_tags"),
+  analysis: (row: number) => invoke<RecordingAnalysis>("analysis", { row }),
+  spectrogram: (row: number, width: number, height: number) =>
+    invoke<Spectrogram>("spectrogram", { row, width, height }),
 };
+
+/** Calls `handler` with how far the analyser's catch-up has come (a database from before analysis). */
+export function onAnalysisProgress(handler: (progress: Progress) => void): Promise<UnlistenFn> {
+  return listen<Progress>("earshot://analysis", (e) => handler(e.payload));
+}
 
 /** Native open dialog for a call bundle; null when cancelled. */
 export async function chooseBundleToImport(): Promise<string | null> {
