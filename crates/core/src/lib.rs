@@ -20,6 +20,7 @@ mod intake;
 pub mod logging;
 mod model;
 pub mod relay;
+pub mod report;
 pub mod retention;
 pub mod sample;
 mod server;
