@@ -14,6 +14,9 @@ APT_PACKAGES+=(python3)
 # libasound2-dev: cpal's ALSA backend (earshot-playback). pulseaudio, pulseaudio-utils,
 # libasound2-plugins: the null sink `scripts/with-audio.sh` starts so tests play in real time.
 APT_PACKAGES+=(libasound2-dev pulseaudio pulseaudio-utils libasound2-plugins)
+# debootstrap: `make package-test` installs the .deb on a clean Debian 12 root it
+# builds with it. (The .rpm needs no rpmbuild: Tauri's bundler writes it itself.)
+APT_PACKAGES+=(debootstrap)
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then

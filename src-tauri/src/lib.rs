@@ -74,6 +74,8 @@ pub fn build<R: Runtime>(builder: Builder<R>, launch: Launch) -> Result<Builder<
             commands::lifecycle::set_retention,
             commands::lifecycle::export_bundle,
             commands::lifecycle::import_bundle,
+            commands::about::about,
+            commands::about::first_frame,
         ])
         .setup(|app| {
             bridge::start(app.handle().clone(), &app.state::<Desktop>());

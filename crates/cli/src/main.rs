@@ -4,6 +4,7 @@
 
 mod bundle;
 mod compact;
+mod completions;
 mod curl;
 mod delete;
 mod devices;
@@ -66,6 +67,11 @@ enum Command {
     Play(play::Args),
     /// List the audio output devices.
     Devices,
+    /// Print the shell completion script for SHELL (bash, zsh, fish, …).
+    Completions(completions::CompletionsArgs),
+    /// Print the man page (the packages install it).
+    #[command(hide = true)]
+    Man(completions::ManArgs),
 }
 
 /// Everything that ends a command early, printed as `error: …`.
@@ -157,6 +163,8 @@ fn main() -> ExitCode {
         Command::Selftest(args) => selftest::run(cli.data_dir, args),
         Command::Play(args) => open_store(cli.data_dir).and_then(|s| play::run(&s, args)),
         Command::Devices => devices::run(),
+        Command::Completions(args) => completions::completions(args),
+        Command::Man(args) => completions::man(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -6,6 +6,7 @@ import { getCurrentWebview } from "@tauri-apps/api/webview";
 import { open, save } from "@tauri-apps/plugin-dialog";
 import { revealItemInDir } from "@tauri-apps/plugin-opener";
 import type {
+  About,
   AuthMode,
   BundleWritten,
   Compaction,
@@ -105,6 +106,8 @@ export const api = {
   setRetention: (policy: RetentionPolicy | null) => invoke<RetentionPolicy>("set_retention", { policy }),
   exportBundle: (selection: Selection, path: string) => invoke<BundleWritten>("export_bundle", { selection, path }),
   importBundle: (path: string) => invoke<ImportReport>("import_bundle", { path }),
+  about: () => invoke<About>("about"),
+  firstFrame: () => invoke<void>("first_frame"),
 };
 
 /** Native open dialog for a call bundle; null when cancelled. */
