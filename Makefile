@@ -56,7 +56,7 @@ package: ui
 # root and the Debian mirror) and checks the CLI and the app there. Not part
 # of `make test`: see docs/testing.md#the-package-test.
 package-test: package
-	bash scripts/with-display.sh cargo test -p earshot-tests --test package -- --ignored --nocapture
+	EARSHOT_STRICT=1 bash scripts/with-display.sh cargo test -p earshot-tests --test package -- --ignored --nocapture
 
 # The release build's start-up, memory and sizes against a minimal Tauri
 # window (docs/benchmarks.md#release-build).
