@@ -28,6 +28,7 @@ lint: ui
 test: lint ui-test
 	cargo build --workspace --bins
 	EARSHOT_STRICT=1 bash scripts/with-audio.sh bash scripts/with-display.sh cargo test --workspace
+	$(MAKE) package-test
 
 # Refreshes the README's pictures (docs/*.png) from the desktop end-to-end
 # test; `make test` writes its screenshots to the target dir only.
@@ -53,8 +54,8 @@ package: ui
 	bash scripts/package.sh
 
 # Installs the .deb on a clean Debian 12 root made with debootstrap (needs
-# root and the Debian mirror) and checks the CLI and the app there. Not part
-# of `make test`: see docs/testing.md#the-package-test.
+# root and the Debian mirror) and checks the CLI and the app there. The last
+# step of `make test` (docs/testing.md#the-package-test says what it costs).
 package-test: package
 	EARSHOT_STRICT=1 bash scripts/with-display.sh cargo test -p earshot-tests --test package -- --ignored --nocapture
 

@@ -346,8 +346,10 @@ fn the_deb_installs_on_a_clean_debian_12_and_its_cli_and_app_work() {
         .unwrap(),
     );
     let webdriver = WebDriver::start(driver_port);
-    let guide = webdriver.wait_for_text(".empty", "No calls yet", Duration::from_secs(60));
-    assert!(guide.contains(&format!("http://{app_listen}/audio-webhook")) && guide.contains("earshot send"), "{guide}");
+    // The guide fills in the listener's URL once the UI has the setup; wait for that, not just the heading.
+    let guide =
+        webdriver.wait_for_text(".empty", &format!("http://{app_listen}/audio-webhook"), Duration::from_secs(60));
+    assert!(guide.contains("No calls yet") && guide.contains("earshot send"), "{guide}");
     let about = webdriver.invoke("about");
     assert_eq!(about["version"], VERSION, "the app's About and `earshot --version` agree: {about}");
     assert_eq!(about["store"], "/var/tmp/driven/earshot.db", "{about}");
