@@ -126,8 +126,10 @@ impl Root {
 
 impl Drop for Root {
     fn drop(&mut self) {
+        // Lazily: a WebKit process still exiting keeps /proc busy for a moment,
+        // and a detached mount is out of the tree that is removed below.
         for point in self.mounts.iter().rev() {
-            let _ = Command::new("umount").arg(point).status();
+            let _ = Command::new("umount").arg("--lazy").arg(point).status();
         }
         if self.mounted_below() {
             eprintln!("{} still has mounts below it; leaving it in place", self.dir.display());
