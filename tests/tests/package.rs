@@ -355,6 +355,8 @@ fn the_deb_installs_on_a_clean_debian_12_and_its_cli_and_app_work() {
     let about = webdriver.invoke("about");
     assert_eq!(about["version"], VERSION, "the app's About and `earshot --version` agree: {about}");
     assert_eq!(about["store"], "/var/tmp/driven/earshot.db", "{about}");
+    // WebKit's snapshot can lag what the DOM already holds by a few frames.
+    std::thread::sleep(Duration::from_secs(1));
     std::fs::write(shots.join("package-first-run-guide.png"), webdriver.screenshot()).unwrap();
     drop(webdriver);
     drop(driver);
