@@ -16,6 +16,9 @@ APT_PACKAGES+=(python3)
 APT_PACKAGES+=(libasound2-dev pulseaudio pulseaudio-utils libasound2-plugins)
 # espeak-ng: real speech for the audio analysis tests. python3-venv: the venv below.
 APT_PACKAGES+=(espeak-ng python3-venv)
+# debootstrap: `make package-test` installs the .deb on a clean Debian 12 root it
+# builds with it. (The .rpm needs no rpmbuild: Tauri's bundler writes it itself.)
+APT_PACKAGES+=(debootstrap)
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then

@@ -9,7 +9,7 @@ use earshot_core::bundle::{BundleCall, ImportReport, Selection};
 use earshot_core::export::Format;
 use earshot_core::relay::{SimScope, Simulation, SimulationState, TokenChoice};
 use earshot_core::{
-    AnswerEntry, AuthMode, AuthSummary, DeleteTarget, Event, Filter, ForwardEntry, ForwardMode, ForwardSettings,
+    About, AnswerEntry, AuthMode, AuthSummary, DeleteTarget, Event, Filter, ForwardEntry, ForwardMode, ForwardSettings,
     ListenFault, ListenerStatus, Marker, Outcome, Page, RecordingAnalysis, RecordingDetail, RecordingSummary, Removed,
     ReplayEntry, RequestDetail, RequestEntry, RetentionPolicy, Review, ReviewChange, ReviewFilter, SessionSummary,
     StoreSize, TagCount, TokenCheck, TunnelChoice, UpstreamBrief, Verdict, VerdictFilter,
@@ -105,6 +105,7 @@ pub fn typescript() -> String {
         ReplayForm::decl(&cfg),
         ReplayEntry::decl(&cfg),
         CurlCommand::decl(&cfg),
+        About::decl(&cfg),
     ];
     let mut out = String::from(
         "// Generated from the Rust types by `ts-rs` (src-tauri/src/bindings.rs). Do not edit.\n\

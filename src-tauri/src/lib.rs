@@ -78,6 +78,8 @@ pub fn build<R: Runtime>(builder: Builder<R>, launch: Launch) -> Result<Builder<
             commands::review::review_tags,
             commands::review::analysis,
             commands::review::spectrogram,
+            commands::about::about,
+            commands::about::first_frame,
         ])
         .setup(|app| {
             bridge::start(app.handle().clone(), &app.state::<Desktop>());

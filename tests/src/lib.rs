@@ -2,6 +2,8 @@
 //! binary, run it in an isolated data dir, and start `earshot serve` on a
 //! free loopback port.
 
+pub mod seed;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};

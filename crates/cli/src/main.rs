@@ -4,6 +4,7 @@
 
 mod bundle;
 mod compact;
+mod completions;
 mod curl;
 mod delete;
 mod devices;
@@ -71,6 +72,11 @@ enum Command {
     Play(play::Args),
     /// List the audio output devices.
     Devices,
+    /// Print the shell completion script for SHELL (bash, zsh, fish, …).
+    Completions(completions::CompletionsArgs),
+    /// Print the man page (the packages install it).
+    #[command(hide = true)]
+    Man(completions::ManArgs),
 }
 
 /// Everything that ends a command early, printed as `error: …`.
@@ -164,6 +170,8 @@ fn main() -> ExitCode {
         Command::Analyze(args) => open_store(cli.data_dir).and_then(|s| review::analyze(&s, args)),
         Command::Play(args) => open_store(cli.data_dir).and_then(|s| play::run(&s, args)),
         Command::Devices => devices::run(),
+        Command::Completions(args) => completions::completions(args),
+        Command::Man(args) => completions::man(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,5 +1,6 @@
 //! IPC commands, one module per domain, each a few lines over the core.
 
+pub mod about;
 pub mod export;
 pub mod forward;
 pub mod lifecycle;

@@ -1373,3 +1373,21 @@ command: string,
  * Where the body was written.
  */
 body_file: string, };
+
+export type About = { 
+/**
+ * The release, e.g. `0.1.0`.
+ */
+version: string, 
+/**
+ * The data dir (database, `settings.json`).
+ */
+data_dir: string, 
+/**
+ * The store in use, as [`crate::Backend::describe`] puts it (the SQLite file's path today).
+ */
+store: string, 
+/**
+ * Bytes the store takes (the database and its WAL), as [`crate::Backend::size`] counts them.
+ */
+store_bytes: number, };

@@ -6,6 +6,7 @@ import { getCurrentWebview } from "@tauri-apps/api/webview";
 import { open, save } from "@tauri-apps/plugin-dialog";
 import { revealItemInDir } from "@tauri-apps/plugin-opener";
 import type {
+  About,
   AuthMode,
   BundleWritten,
   Compaction,
@@ -120,6 +121,8 @@ export const api = {
   analysis: (row: number) => invoke<RecordingAnalysis>("analysis", { row }),
   spectrogram: (row: number, width: number, height: number) =>
     invoke<Spectrogram>("spectrogram", { row, width, height }),
+  about: () => invoke<About>("about"),
+  firstFrame: () => invoke<void>("first_frame"),
 };
 
 /** Calls `handler` with how far the analyser's catch-up has come (a database from before analysis). */
