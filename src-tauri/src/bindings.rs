@@ -8,6 +8,7 @@ use earshot_core::analysis::Progress;
 use earshot_core::bundle::{BundleCall, ImportReport, Selection};
 use earshot_core::export::Format;
 use earshot_core::relay::{SimScope, Simulation, SimulationState, TokenChoice};
+use earshot_core::report::{ReportFormat, ReportSummary};
 use earshot_core::{
     About, AnswerEntry, AuthMode, AuthSummary, DeleteTarget, Event, Filter, ForwardEntry, ForwardMode, ForwardSettings,
     ListenFault, ListenerStatus, Marker, Outcome, Page, RecordingAnalysis, RecordingDetail, RecordingSummary, Removed,
@@ -23,6 +24,7 @@ use crate::commands::export::ExportProgress;
 use crate::commands::forward::ForwardInfo;
 use crate::commands::lifecycle::{BundleWritten, Compaction, Deletion};
 use crate::commands::playback::{PlayerAction, PlayerUpdate};
+use crate::commands::review::ReportProgress;
 use crate::commands::setup::SetupInfo;
 use crate::commands::tunnel::{TunnelInfo, TunnelRequest};
 use crate::commands::workbench::{CurlCommand, FieldEdit, ReplayDraft, ReplayForm, ReplayOrigin};
@@ -56,6 +58,9 @@ pub fn typescript() -> String {
         RecordingAnalysis::decl(&cfg),
         Spectrogram::decl(&cfg),
         Progress::decl(&cfg),
+        ReportFormat::decl(&cfg),
+        ReportSummary::decl(&cfg),
+        ReportProgress::decl(&cfg),
         RecordingSummary::decl(&cfg),
         RequestEntry::decl(&cfg),
         VerdictFilter::decl(&cfg),

@@ -78,6 +78,7 @@ pub fn build<R: Runtime>(builder: Builder<R>, launch: Launch) -> Result<Builder<
             commands::review::review_tags,
             commands::review::analysis,
             commands::review::spectrogram,
+            commands::review::export_report,
             commands::about::about,
             commands::about::first_frame,
         ])

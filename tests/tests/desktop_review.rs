@@ -3,8 +3,9 @@
 //! playhead (typed text, drawn on the time line), `t` adds a tag, `p` / `f` /
 //! `u` mark and move on — then the verdicts, the tag and the marker are read
 //! back by `earshot recordings --json` in another process; the spectrogram
-//! under the waveform is drawn (pixels that are not blank); the calls list
-//! counts what was reviewed and failed.
+//! under the waveform is drawn (pixels that are not blank); Export report…
+//! writes the call's HTML report; the calls list counts what was reviewed
+//! and failed.
 //!
 //! `make test` provides the display (Xvfb) and installs `tauri-driver`.
 
@@ -123,6 +124,29 @@ fn review_mode_marks_a_call_with_its_keys_draws_a_marker_and_the_spectrogram_in_
     assert!(markers[0]["end_ms"].is_null(), "a point: nothing was dragged");
     assert_eq!(listed[1]["review"]["tags"], json!(["noise"]));
     assert!(listed.iter().all(|r| r["analysis"]["speech_ratio"].as_f64().is_some()), "every one analysed");
+
+    // Export report…: the command its button calls once the save dialog has a path (the native
+    // dialog itself cannot be driven), with a progress channel as the button passes one.
+    let report = temp.path().join("review-call.html");
+    let summary = driver.call(
+        "POST",
+        "/execute/async",
+        json!({
+            "script": "const done = arguments[arguments.length - 1];
+                       const seen = [];
+                       const id = window.__TAURI_INTERNALS__.transformCallback((m) => seen.push(m));
+                       window.__TAURI_INTERNALS__.invoke('export_report', {
+                         filter: {session: 'review-call', verdict: null, tag: null, flag: null, reviewed: null},
+                         format: 'html', path: arguments[0], onProgress: '__CHANNEL__:' + id,
+                       }).then((s) => done({summary: s}), (e) => done({failed: e}));",
+            "args": [report.to_str().unwrap()]
+        }),
+    );
+    assert_eq!(summary["summary"]["recordings"], 3, "{summary}");
+    let html = std::fs::read_to_string(&report).unwrap();
+    assert_eq!(html.matches("<audio").count(), 3);
+    assert!(html.contains("caller cut off here") && html.contains("noise"), "the marker and the tag are in it");
+    assert!(!html.contains("http://") && !html.contains("https://"), "self-contained");
 
     press(&driver, "Escape");
     let counted = driver.wait_until("the call's review counts", Duration::from_secs(10), |d| {

@@ -1,13 +1,18 @@
 //! QA review from the app: a recording's review changes (through the store's
 //! one writer, as deltas), the tags in use for suggestions, its analysis
 //! (computed now if the analyser has not reached it yet) and the
-//! spectrogram drawn under the waveform, cached like the waveform.
+//! spectrogram drawn under the waveform, cached like the waveform; and the
+//! review report a QA lead gets (CSV or one self-contained HTML page).
 
 use std::time::Instant;
 
+use std::path::PathBuf;
+
 use earshot_audio::Spectrogram;
-use earshot_core::{Committed, Job, RecordingAnalysis, Review, ReviewChange, TagCount};
+use earshot_core::report::{self, ReportFormat, ReportSummary};
+use earshot_core::{Committed, Job, RecordingAnalysis, Review, ReviewChange, ReviewFilter, TagCount};
 use tauri::State;
+use tauri::ipc::Channel;
 
 use super::blocking;
 use crate::error::{IpcError, IpcResult};
@@ -71,4 +76,35 @@ pub async fn spectrogram(state: State<'_, Desktop>, row: i64, width: usize, heig
     .await?;
     state.cache_spectrogram(key, picture.clone());
     Ok(picture)
+}
+
+/// How far a report has come: recordings written of those selected.
+#[derive(Debug, Clone, serde::Serialize, ts_rs::TS)]
+pub struct ReportProgress {
+    /// Written so far.
+    pub done: u64,
+    /// Selected.
+    pub total: u64,
+}
+
+/// Writes the recordings `filter` picks to `path` as a CSV or HTML report, reporting progress.
+#[tauri::command]
+pub async fn export_report(
+    state: State<'_, Desktop>,
+    filter: ReviewFilter,
+    format: ReportFormat,
+    path: PathBuf,
+    on_progress: Channel<ReportProgress>,
+) -> IpcResult<ReportSummary> {
+    blocking(state.store(), move |store| {
+        let progress = |done, total| {
+            let _ = on_progress.send(ReportProgress { done, total });
+        };
+        report::write(&store, &filter, format, &path, &progress).map_err(|e| match e {
+            report::ReportError::NothingMatched(_) => IpcError::new("nothing_matched", e.to_string()),
+            report::ReportError::Store(e) => e.into(),
+            report::ReportError::Write { .. } => IpcError::new("io", e.to_string()),
+        })
+    })
+    .await
 }

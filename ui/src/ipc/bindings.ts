@@ -364,6 +364,32 @@ done: number,
  */
 total: number, };
 
+export type ReportFormat = "csv" | "html";
+
+export type ReportSummary = { 
+/**
+ * Recording versions in it.
+ */
+recordings: number, 
+/**
+ * Calls they belong to.
+ */
+calls: number, 
+/**
+ * Size of the file written.
+ */
+bytes: number, };
+
+export type ReportProgress = { 
+/**
+ * Written so far.
+ */
+done: number, 
+/**
+ * Selected.
+ */
+total: number, };
+
 export type RecordingSummary = { 
 /**
  * Database row.

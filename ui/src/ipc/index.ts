@@ -33,8 +33,12 @@ import type {
   RecordingAnalysis,
   RecordingDetail,
   RecordingSummary,
+  ReportFormat,
+  ReportProgress,
+  ReportSummary,
   Review,
   ReviewChange,
+  ReviewFilter,
   Spectrogram,
   TagCount,
   ReplayDraft,
@@ -121,6 +125,11 @@ export const api = {
   analysis: (row: number) => invoke<RecordingAnalysis>("analysis", { row }),
   spectrogram: (row: number, width: number, height: number) =>
     invoke<Spectrogram>("spectrogram", { row, width, height }),
+  exportReport: (filter: ReviewFilter, format: ReportFormat, path: string, onProgress: (p: ReportProgress) => void) => {
+    const channel = new Channel<ReportProgress>();
+    channel.onmessage = onProgress;
+    return invoke<ReportSummary>("export_report", { filter, format, path, onProgress: channel });
+  },
   about: () => invoke<About>("about"),
   firstFrame: () => invoke<void>("first_frame"),
 };
@@ -197,6 +206,16 @@ export function reveal(path: string): Promise<void> {
 export async function chooseAudioFile(): Promise<string | null> {
   const picked = await open({ multiple: false, title: "Audio to send instead", filters: [{ name: "Audio", extensions: ["wav", "ul", "ulaw", "raw"] }] });
   return typeof picked === "string" ? picked : null;
+}
+
+/** Native save dialog for a review report (.html or .csv); null when cancelled. */
+export function chooseReportFile(defaultPath: string): Promise<string | null> {
+  return save({ defaultPath, filters: [{ name: "Report", extensions: ["html", "csv"] }] });
+}
+
+/** The report format a chosen file name asks for: CSV for `.csv`, else HTML. */
+export function reportFormat(path: string): ReportFormat {
+  return path.toLowerCase().endsWith(".csv") ? "csv" : "html";
 }
 
 /** Native save dialog for a HAR file; null when cancelled. */
