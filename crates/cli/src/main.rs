@@ -14,6 +14,7 @@ mod keep;
 mod list;
 mod play;
 mod replay;
+mod report;
 mod review;
 mod selftest;
 mod send;
@@ -68,6 +69,8 @@ enum Command {
     Review(review::Args),
     /// Show a recording's levels, loudness, silence, speech and flags.
     Analyze(review::AnalyzeArgs),
+    /// Write the reviews of a call, a verdict, a tag or a flag to a CSV or self-contained HTML report.
+    Report(report::Args),
     /// Play a recording through the audio output, with a progress line.
     Play(play::Args),
     /// List the audio output devices.
@@ -168,6 +171,7 @@ fn main() -> ExitCode {
         Command::Selftest(args) => selftest::run(cli.data_dir, args),
         Command::Review(args) => open_store(cli.data_dir).and_then(|s| review::run(&s, args)),
         Command::Analyze(args) => open_store(cli.data_dir).and_then(|s| review::analyze(&s, args)),
+        Command::Report(args) => open_store(cli.data_dir).and_then(|s| report::run(&s, args)),
         Command::Play(args) => open_store(cli.data_dir).and_then(|s| play::run(&s, args)),
         Command::Devices => devices::run(),
         Command::Completions(args) => completions::completions(args),

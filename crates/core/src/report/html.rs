@@ -242,8 +242,7 @@ fn levels(out: &mut dyn Write, r: &RecordingSummary) -> std::io::Result<()> {
 fn pictures(out: &mut dyn Write, r: &RecordingSummary, original: &[u8]) -> std::io::Result<()> {
     let samples = audio::decode_pcm16(original, &r.audio);
     let wave = waveform_png(&audio::peaks(&samples, r.audio.channels, PICTURE_WIDTH), PICTURE_WIDTH, WAVEFORM_HEIGHT);
-    let spectrum = audio::spectrogram(original, &r.audio, PICTURE_WIDTH, SPECTROGRAM_HEIGHT);
-    let spectrum = png(&spectrum.to_rgba(false), spectrum.width, spectrum.height);
+    let spectrum = spectrogram_png(&audio::spectrogram(original, &r.audio, PICTURE_WIDTH, SPECTROGRAM_HEIGHT));
     write!(
         out,
         "<div class=\"timeline\"><img class=\"wave\" alt=\"waveform\" width=\"{PICTURE_WIDTH}\" \
@@ -305,15 +304,31 @@ fn waveform_png(peaks: &[Peak], width: usize, height: usize) -> Vec<u8> {
     png(&rgba, width as u32, height as u32)
 }
 
+/// The spectrogram's light-theme picture ([`audio::Spectrogram::to_rgba`]`(false)`'s pixels) as
+/// an indexed PNG: its 256 levels are exactly a 256-colour palette, so each pixel is its level
+/// byte. That is a third the size of the RGBA file (about 50 KB instead of 150 KB at 600 × 128).
+fn spectrogram_png(spectrum: &audio::Spectrogram) -> Vec<u8> {
+    let ramp = audio::Spectrogram { width: 256, height: 1, levels: (0..=255).collect(), ..spectrum.clone() };
+    let palette: Vec<u8> = ramp.to_rgba(false).chunks_exact(4).flat_map(|p| [p[0], p[1], p[2]]).collect();
+    encode(&spectrum.levels, spectrum.width, spectrum.height, ::png::ColorType::Indexed, Some(palette))
+}
+
 /// RGBA pixels as a PNG file.
 fn png(rgba: &[u8], width: u32, height: u32) -> Vec<u8> {
+    encode(rgba, width, height, ::png::ColorType::Rgba, None)
+}
+
+fn encode(data: &[u8], width: u32, height: u32, color: ::png::ColorType, palette: Option<Vec<u8>>) -> Vec<u8> {
     let mut file = Vec::new();
     let mut encoder = ::png::Encoder::new(&mut file, width, height);
-    encoder.set_color(::png::ColorType::Rgba);
+    encoder.set_color(color);
     encoder.set_depth(::png::BitDepth::Eight);
-    // Writing to memory cannot fail, and the buffer is exactly width × height × 4.
+    if let Some(palette) = palette {
+        encoder.set_palette(palette);
+    }
+    // Writing to memory cannot fail, and the callers' buffers hold exactly width × height pixels.
     if let Ok(mut writer) = encoder.write_header() {
-        let _ = writer.write_image_data(rgba);
+        let _ = writer.write_image_data(data);
     }
     file
 }
@@ -336,7 +351,7 @@ fn esc(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{Peak, esc, waveform_png};
+    use super::{Peak, audio, esc, spectrogram_png, waveform_png};
 
     #[test]
     fn markup_in_text_is_shown_not_run() {
@@ -344,6 +359,22 @@ mod tests {
             esc("<script>alert('x')</script> & \"q\""),
             "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;q&quot;"
         );
+    }
+
+    #[test]
+    fn the_indexed_spectrogram_shows_exactly_the_light_pixels() {
+        let spectrum = audio::spectrogram(&[0x10, 0x90, 0x20, 0xff].repeat(2000), &info(), 60, 16);
+        let mut decoder = ::png::Decoder::new(std::io::Cursor::new(spectrogram_png(&spectrum)));
+        decoder.set_transformations(::png::Transformations::EXPAND);
+        let mut reader = decoder.read_info().unwrap();
+        let mut pixels = vec![0; reader.output_buffer_size().unwrap()];
+        reader.next_frame(&mut pixels).unwrap();
+        let rgb: Vec<u8> = spectrum.to_rgba(false).chunks_exact(4).flat_map(|p| [p[0], p[1], p[2]]).collect();
+        assert!(pixels == rgb);
+    }
+
+    fn info() -> audio::AudioInfo {
+        audio::describe(&[0u8; 8000], Some("audio/mulaw;rate=8000")).unwrap()
     }
 
     #[test]
