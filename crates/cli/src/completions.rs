@@ -78,8 +78,13 @@ mod tests {
     fn completions_know_every_subcommand_and_its_flags() {
         for shell in [Shell::Bash, Shell::Zsh, Shell::Fish] {
             let script = script(shell);
-            for word in ["serve", "recordings", "export", "selftest", "completions", "--data-dir", "--max-body"] {
+            for word in ["serve", "recordings", "export", "selftest", "completions", "review", "report"] {
                 assert!(script.contains(word), "{shell} completion lacks {word}");
+            }
+            // Fish names a long flag `-l data-dir`; bash and zsh write `--data-dir`.
+            for flag in ["data-dir", "max-body", "verdict"] {
+                let written = if shell == Shell::Fish { format!("-l {flag}") } else { format!("--{flag}") };
+                assert!(script.contains(&written), "{shell} completion lacks {written}");
             }
         }
         assert!(!script(Shell::Bash).contains("earshot__man"), "the hidden `man` subcommand is not offered");
