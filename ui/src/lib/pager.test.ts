@@ -37,4 +37,20 @@ describe("Pager", () => {
     expect(pager.total).toBe(4);
     expect(pager.indexWhere((r) => r === 10)).toBe(3);
   });
+  // A click on a call while the list refreshed (a recording stored, then analysed) used to select nothing.
+  it("answers with the rows shown before while a refresh is in flight, then with the new ones", async () => {
+    let version = 1;
+    let release: () => void = () => {};
+    const pager = new Pager<string>(async (offset) => {
+      if (version > 1) await new Promise<void>((r) => (release = r));
+      return { items: [`call v${version}`], total: 1, offset };
+    }, () => {});
+    await pager.ensure(0, 1);
+    version = 2;
+    const refreshing = pager.refresh();
+    expect(pager.get(0)).toBe("call v1");
+    release();
+    await refreshing;
+    expect(pager.get(0)).toBe("call v2");
+  });
 });

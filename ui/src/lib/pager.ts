@@ -15,6 +15,8 @@ export class Pager<T> {
   readonly pageSize: number;
   total = 0;
   private pages = new Map<number, T[]>();
+  /** What was shown before the refresh in progress, until its pages arrive. */
+  private stale = new Map<number, T[]>();
   private loading = new Map<number, Promise<void>>();
   private generation = 0;
 
@@ -26,13 +28,17 @@ export class Pager<T> {
     this.pageSize = pageSize;
   }
 
-  /** The row at `index` if its page is loaded; otherwise starts loading it. */
+  /**
+   * The row at `index` if its page is loaded; otherwise starts loading it and,
+   * during a refresh, answers with the row shown before it (so a click on a
+   * row while the list refreshes still selects it).
+   */
   get(index: number): T | undefined {
     const page = Math.floor(index / this.pageSize);
     const rows = this.pages.get(page);
     if (!rows) {
       void this.load(page);
-      return undefined;
+      return this.stale.get(page)?.[index - page * this.pageSize];
     }
     return rows[index - page * this.pageSize];
   }
@@ -50,8 +56,9 @@ export class Pager<T> {
 
   /** Forgets everything but keeps showing it until the first page arrives again. */
   async refresh(visibleStart = 0, visibleEnd = this.pageSize): Promise<void> {
-    this.generation++;
+    const generation = ++this.generation;
     const old = this.pages;
+    this.stale = old;
     this.pages = new Map();
     this.loading.clear();
     try {
@@ -59,6 +66,8 @@ export class Pager<T> {
     } catch (e) {
       this.pages = old;
       throw e;
+    } finally {
+      if (generation === this.generation) this.stale = new Map();
     }
   }
 
