@@ -42,6 +42,6 @@ pub use settings::{
 };
 pub use store::{
     BUSY_TIMEOUT, Backend, Cell, Committed, DB_FILE, DeleteTarget, Filter, Job, Logged, MAX_PAGE, PREVIEW_BYTES, Page,
-    RecordingDetail, Removed, ReplayOf, RequestDetail, RetentionPolicy, Snapshot, SqliteStore, Store, StoreError,
-    StoreSize, TableRows, VerdictFilter, WAL_SOFT_LIMIT, WriteError, Writer, hex_dump,
+    PostgresStore, RecordingDetail, Removed, ReplayOf, RequestDetail, RetentionPolicy, Snapshot, SqliteStore, Store,
+    StoreError, StoreSize, StoreUrl, TlsMode, TableRows, VerdictFilter, WAL_SOFT_LIMIT, WriteError, Writer, hex_dump,
 };
