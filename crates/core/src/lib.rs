@@ -43,5 +43,5 @@ pub use settings::{
 pub use store::{
     BUSY_TIMEOUT, Backend, Cell, Committed, DB_FILE, DeleteTarget, Filter, Job, Logged, MAX_PAGE, PREVIEW_BYTES, Page,
     PostgresStore, RecordingDetail, Removed, ReplayOf, RequestDetail, RetentionPolicy, Snapshot, SqliteStore, Store,
-    StoreError, StoreSize, StoreUrl, TlsMode, TableRows, VerdictFilter, WAL_SOFT_LIMIT, WriteError, Writer, hex_dump,
+    StoreError, StoreSize, StoreUrl, TableRows, TlsMode, VerdictFilter, WAL_SOFT_LIMIT, WriteError, Writer, hex_dump,
 };

@@ -108,7 +108,10 @@ pub(crate) fn recording<F: Fields>(row: &F) -> Result<RecordingSummary, F::Error
         sample_count: info.sample_count,
         size_bytes: row.count("size_bytes")?,
         sha256: row.must_text("sha256")?,
-        auth: AuthSummary { verdict: row.named("auth_verdict", TokenCheck::from_name)?, reason: row.text("auth_reason")? },
+        auth: AuthSummary {
+            verdict: row.named("auth_verdict", TokenCheck::from_name)?,
+            reason: row.text("auth_reason")?,
+        },
         path: row.must_text("path")?,
         filename: row.text("filename")?,
         part_content_type: row.text("part_content_type")?,
@@ -150,7 +153,10 @@ pub(crate) fn request<F: Fields>(row: &F) -> Result<RequestEntry, F::Error> {
         reason: row.text("reason")?,
         session_id: row.text("session_id")?,
         recording_id: row.text("recording_id")?,
-        auth: AuthSummary { verdict: row.named("auth_verdict", TokenCheck::from_name)?, reason: row.text("auth_reason")? },
+        auth: AuthSummary {
+            verdict: row.named("auth_verdict", TokenCheck::from_name)?,
+            reason: row.text("auth_reason")?,
+        },
         jwt_header: row.json("jwt_header")?,
         jwt_claims: row.json("jwt_claims")?,
         parts: row.json("parts_json")?,

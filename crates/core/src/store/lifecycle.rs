@@ -157,10 +157,19 @@ pub(crate) const RETAIN_CANDIDATES: &str = "SELECT session_id, MAX(received_at) 
 /// Which of `calls` (as [`RETAIN_CANDIDATES`] lists them) `policy` removes as
 /// of `now`, with `total` audio bytes stored: the too old ones, and the oldest
 /// while the total is over the limit.
-pub(crate) fn calls_to_remove(policy: &RetentionPolicy, now: &str, calls: &[(String, String, i64)], total: i64) -> Vec<String> {
+pub(crate) fn calls_to_remove(
+    policy: &RetentionPolicy,
+    now: &str,
+    calls: &[(String, String, i64)],
+    total: i64,
+) -> Vec<String> {
     let cutoff = policy.days.and_then(|days| {
         let now = chrono::DateTime::parse_from_rfc3339(now).ok()?;
-        Some((now - chrono::Duration::days(i64::from(days))).to_utc().to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+        Some(
+            (now - chrono::Duration::days(i64::from(days)))
+                .to_utc()
+                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        )
     });
     let mut over = policy.max_gb.map_or(0, |gb| total - (gb * 1e9) as i64);
     let mut doomed = Vec::new();

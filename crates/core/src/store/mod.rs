@@ -10,9 +10,9 @@
 //!
 //! This module does not know HTTP or the UI; it stores what it is given.
 
+mod fields;
 mod job;
 mod lifecycle;
-mod fields;
 mod page;
 mod postgres;
 mod rows;

@@ -34,11 +34,21 @@ pub(crate) trait Tables {
     fn insert(&self, table: &str, columns: &[String], row: &[Cell]) -> Result<(), Self::Error>;
 
     /// Gives a detached request its recording and body back.
-    fn reattach(&self, id: i64, recording_row: Option<i64>, body: &Cell, body_audio_at: &Cell) -> Result<(), Self::Error>;
+    fn reattach(
+        &self,
+        id: i64,
+        recording_row: Option<i64>,
+        body: &Cell,
+        body_audio_at: &Cell,
+    ) -> Result<(), Self::Error>;
 
     /// A request already here that is the same entry as `row` (arrival, request, body, status) linked to `recording_row`.
-    fn same_request(&self, rows: &Rows<'_>, row: &[Cell], recording_row: Option<i64>)
-    -> Result<Option<i64>, Self::Error>;
+    fn same_request(
+        &self,
+        rows: &Rows<'_>,
+        row: &[Cell],
+        recording_row: Option<i64>,
+    ) -> Result<Option<i64>, Self::Error>;
 
     /// How many calls the recordings with these row ids belong to.
     fn calls_of(&self, rows: &[i64]) -> Result<u64, Self::Error>;
@@ -129,7 +139,9 @@ pub(crate) fn restore<T: Tables>(db: &T, snapshot: &Snapshot) -> Result<Removed,
             let old = rows.integer(&row, "id").unwrap_or_default();
             let id = keep_or_fresh("recordings", old)?;
             set(&mut row, rows.index("id"), Some(id));
-            if let (Some(recording_id), Some(version)) = (rows.text(&row, "recording_id"), rows.integer(&row, "version")) {
+            if let (Some(recording_id), Some(version)) =
+                (rows.text(&row, "recording_id"), rows.integer(&row, "version"))
+            {
                 let existing = db.versions(&recording_id)?;
                 if existing.iter().any(|(_, v, _)| i64::from(*v) == version) {
                     let next = existing.iter().map(|(_, v, _)| *v).max().unwrap_or(0) + 1;

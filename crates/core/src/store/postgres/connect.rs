@@ -315,9 +315,8 @@ mod tests {
     #[test]
     fn pgpass_lines_match_like_libpq() {
         let text = "# comment\nother:5432:*:qa:nope\ndb.example:*:earshot:qa:pa\\:ss\n*:*:*:*:fallback\n";
-        let want = |host: &str, user: &str| {
-            pgpass_match(text, &[host.into(), "6543".into(), "earshot".into(), user.into()])
-        };
+        let want =
+            |host: &str, user: &str| pgpass_match(text, &[host.into(), "6543".into(), "earshot".into(), user.into()]);
         assert_eq!(want("db.example", "qa").as_deref(), Some("pa:ss"));
         assert_eq!(want("elsewhere", "qa").as_deref(), Some("fallback"));
     }

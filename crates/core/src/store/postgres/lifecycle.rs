@@ -81,7 +81,10 @@ pub(super) fn delete(db: &Db<'_>, target: &DeleteTarget) -> Result<(Removed, Sna
     db.execute(&format!("DELETE FROM replays WHERE {replays}"), &both)?;
     db.execute("DELETE FROM forwards WHERE request_id = ANY($1)", &[&requests])?;
     // Requests that delivered a removed recording stay in the log, without the body that carried it.
-    db.execute(&format!("UPDATE requests SET recording_row = NULL, body = NULL, body_audio_at = NULL WHERE {DETACHED}"), &both)?;
+    db.execute(
+        &format!("UPDATE requests SET recording_row = NULL, body = NULL, body_audio_at = NULL WHERE {DETACHED}"),
+        &both,
+    )?;
     let removed_requests = db.execute("DELETE FROM requests WHERE id = ANY($1)", &[&requests])?;
     db.execute("DELETE FROM recordings WHERE id = ANY($1)", &[&recordings])?;
     let left = db.query_one(
@@ -182,7 +185,13 @@ impl Tables for Db<'_> {
         Ok(())
     }
 
-    fn reattach(&self, id: i64, recording_row: Option<i64>, body: &Cell, body_audio_at: &Cell) -> Result<(), StoreError> {
+    fn reattach(
+        &self,
+        id: i64,
+        recording_row: Option<i64>,
+        body: &Cell,
+        body_audio_at: &Cell,
+    ) -> Result<(), StoreError> {
         self.execute(
             "UPDATE requests SET recording_row = $2, body = $3, body_audio_at = $4 WHERE id = $1",
             &[&id, &recording_row, &CellParam(body), &CellParam(body_audio_at)],
@@ -190,11 +199,26 @@ impl Tables for Db<'_> {
         Ok(())
     }
 
-    fn same_request(&self, rows: &Rows<'_>, row: &[Cell], recording_row: Option<i64>) -> Result<Option<i64>, StoreError> {
-        let cells: Vec<Cell> = ["received_at", "method", "path", "body_size", "headers_json", "session_id", "recording_id", "body", "status"]
-            .iter()
-            .map(|c| rows.cell(row, c))
-            .collect();
+    fn same_request(
+        &self,
+        rows: &Rows<'_>,
+        row: &[Cell],
+        recording_row: Option<i64>,
+    ) -> Result<Option<i64>, StoreError> {
+        let cells: Vec<Cell> = [
+            "received_at",
+            "method",
+            "path",
+            "body_size",
+            "headers_json",
+            "session_id",
+            "recording_id",
+            "body",
+            "status",
+        ]
+        .iter()
+        .map(|c| rows.cell(row, c))
+        .collect();
         let p: Vec<CellParam<'_>> = cells.iter().map(CellParam).collect();
         let found = self.query_opt(
             "SELECT id FROM requests WHERE received_at = $1 AND method = $2 AND path = $3
@@ -208,8 +232,9 @@ impl Tables for Db<'_> {
 
     fn calls_of(&self, rows: &[i64]) -> Result<u64, StoreError> {
         let rows = rows.to_vec();
-        let count: i64 =
-            self.query_one("SELECT COUNT(DISTINCT session_id) FROM recordings WHERE id = ANY($1)", &[&rows])?.try_get(0)?;
+        let count: i64 = self
+            .query_one("SELECT COUNT(DISTINCT session_id) FROM recordings WHERE id = ANY($1)", &[&rows])?
+            .try_get(0)?;
         Ok(count.max(0) as u64)
     }
 }

@@ -25,14 +25,12 @@ fn apply(db: &Db<'_>) -> Result<(), StoreError> {
         "CREATE TABLE IF NOT EXISTS earshot_migrations (
             name TEXT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())",
     )?;
-    let done: Vec<String> = db
-        .query("SELECT name FROM earshot_migrations", &[])?
-        .iter()
-        .map(|r| r.try_get(0))
-        .collect::<Result<_, _>>()?;
+    let done: Vec<String> =
+        db.query("SELECT name FROM earshot_migrations", &[])?.iter().map(|r| r.try_get(0)).collect::<Result<_, _>>()?;
     for (name, sql) in MIGRATIONS.iter().filter(|(name, _)| !done.iter().any(|d| d == name)) {
         db.batch("BEGIN")?;
-        let step = db.batch(sql).and_then(|()| db.execute("INSERT INTO earshot_migrations (name) VALUES ($1)", &[name]));
+        let step =
+            db.batch(sql).and_then(|()| db.execute("INSERT INTO earshot_migrations (name) VALUES ($1)", &[name]));
         match step {
             Ok(_) => db.batch("COMMIT")?,
             Err(e) => {

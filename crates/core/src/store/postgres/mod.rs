@@ -29,8 +29,8 @@ use std::sync::{Arc, Mutex};
 use deadpool_postgres::Pool;
 use tokio::sync::broadcast;
 
-pub(crate) use connect::{Target, redact_url};
 pub use connect::TlsMode;
+pub(crate) use connect::{Target, redact_url};
 
 use self::sql::Db;
 use crate::events::{self, Event};

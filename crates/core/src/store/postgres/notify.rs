@@ -120,13 +120,20 @@ async fn session(
 
 async fn newest(client: &tokio_postgres::Client) -> Result<Seen, StoreError> {
     let row = client
-        .query_one("SELECT COALESCE((SELECT MAX(id) FROM recordings), 0), COALESCE((SELECT MAX(id) FROM requests), 0)", &[])
+        .query_one(
+            "SELECT COALESCE((SELECT MAX(id) FROM recordings), 0), COALESCE((SELECT MAX(id) FROM requests), 0)",
+            &[],
+        )
         .await?;
     Ok(Seen { recording: row.try_get(0)?, request: row.try_get(1)? })
 }
 
 /// Announces what arrived while this store was not listening.
-async fn catch_up(client: &tokio_postgres::Client, before: Seen, events: &broadcast::Sender<Event>) -> Result<(), StoreError> {
+async fn catch_up(
+    client: &tokio_postgres::Client,
+    before: Seen,
+    events: &broadcast::Sender<Event>,
+) -> Result<(), StoreError> {
     let recordings = client
         .query(
             "SELECT id, recording_id, session_id, version FROM recordings WHERE id > $1 ORDER BY id LIMIT $2",

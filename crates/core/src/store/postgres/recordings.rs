@@ -40,9 +40,10 @@ pub(super) fn find(db: &Db<'_>, id: &str, version: Option<u32>) -> Result<Record
     }
     let like = format!("{}%", id.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
     let ids: Vec<String> = db
-        .query("SELECT DISTINCT recording_id FROM recordings WHERE recording_id LIKE $1 ESCAPE '\\' LIMIT 10", &[
-            &like,
-        ])?
+        .query(
+            "SELECT DISTINCT recording_id FROM recordings WHERE recording_id LIKE $1 ESCAPE '\\' LIMIT 10",
+            &[&like],
+        )?
         .iter()
         .map(|r| r.try_get(0))
         .collect::<Result<_, _>>()?;

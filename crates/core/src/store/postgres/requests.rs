@@ -38,11 +38,20 @@ pub(super) fn body(db: &Db<'_>, id: i64) -> Result<Option<Vec<u8>>, StoreError> 
             &[&id],
         )?
         .ok_or_else(|| StoreError::NotFound { what: "request", id: id.to_string() })?;
-    Ok(crate::store::sqlite::requests::rebuild(row.try_get("body")?, row.try_get("body_audio_at")?, row.try_get("audio")?))
+    Ok(crate::store::sqlite::requests::rebuild(
+        row.try_get("body")?,
+        row.try_get("body_audio_at")?,
+        row.try_get("audio")?,
+    ))
 }
 
 /// Entries matching `filter`, newest first, `count` from `offset`.
-pub(super) fn page(db: &Db<'_>, filter: &Filter, offset: usize, count: usize) -> Result<Page<RequestEntry>, StoreError> {
+pub(super) fn page(
+    db: &Db<'_>,
+    filter: &Filter,
+    offset: usize,
+    count: usize,
+) -> Result<Page<RequestEntry>, StoreError> {
     let sql = format!(
         "SELECT id FROM requests q
          WHERE ($1::TEXT IS NULL OR (q.session_id >= $1 AND q.session_id < $6)

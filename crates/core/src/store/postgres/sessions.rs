@@ -13,20 +13,28 @@ pub(super) fn all(db: &Db<'_>) -> Result<Vec<SessionSummary>, StoreError> {
 }
 
 /// Calls matching `filter`, newest activity first, `count` from `offset`.
-pub(super) fn page(db: &Db<'_>, filter: &Filter, offset: usize, count: usize) -> Result<Page<SessionSummary>, StoreError> {
+pub(super) fn page(
+    db: &Db<'_>,
+    filter: &Filter,
+    offset: usize,
+    count: usize,
+) -> Result<Page<SessionSummary>, StoreError> {
     let (low, high) = filter.prefix_range().unzip();
     let verdict = filter.verdict.and_then(VerdictFilter::token_check).map(TokenCheck::as_str);
     let flagged = i32::from(filter.verdict == Some(VerdictFilter::Flagged));
-    let rows = db.query(&dollars(&page_sql()), &[
-        &low,
-        &high,
-        &filter.lower_bound(),
-        &filter.upper_bound(),
-        &verdict,
-        &flagged,
-        &page_limit(count),
-        &(offset as i64),
-    ])?;
+    let rows = db.query(
+        &dollars(&page_sql()),
+        &[
+            &low,
+            &high,
+            &filter.lower_bound(),
+            &filter.upper_bound(),
+            &verdict,
+            &flagged,
+            &page_limit(count),
+            &(offset as i64),
+        ],
+    )?;
     let mut total = match rows.first() {
         Some(row) => row.try_get::<_, i64>("total")?.max(0) as u64,
         None => 0,

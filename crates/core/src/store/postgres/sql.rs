@@ -25,11 +25,12 @@ pub(super) type Params<'p> = [&'p (dyn ToSql + Sync)];
 impl Db<'_> {
     /// Every row of `sql`.
     pub(super) fn query(&self, sql: &str, params: &Params<'_>) -> Result<Vec<Row>, StoreError> {
-        self.handle.block_on(async {
-            let statement = self.client.prepare_cached(sql).await?;
-            self.client.query(&statement, params).await
-        })
-        .map_err(StoreError::from)
+        self.handle
+            .block_on(async {
+                let statement = self.client.prepare_cached(sql).await?;
+                self.client.query(&statement, params).await
+            })
+            .map_err(StoreError::from)
     }
 
     /// The one row of `sql`, if any.
@@ -44,11 +45,12 @@ impl Db<'_> {
 
     /// Runs `sql`; returns how many rows it changed.
     pub(super) fn execute(&self, sql: &str, params: &Params<'_>) -> Result<u64, StoreError> {
-        self.handle.block_on(async {
-            let statement = self.client.prepare_cached(sql).await?;
-            self.client.execute(&statement, params).await
-        })
-        .map_err(StoreError::from)
+        self.handle
+            .block_on(async {
+                let statement = self.client.prepare_cached(sql).await?;
+                self.client.execute(&statement, params).await
+            })
+            .map_err(StoreError::from)
     }
 
     /// Runs statements without parameters (transaction control, DDL).

@@ -44,7 +44,10 @@ fn write_loop(shared: &Shared, mut rx: mpsc::Receiver<Envelope>) {
         let (compactions, group): (Vec<Envelope>, Vec<Envelope>) =
             gather(first, &mut rx).into_iter().partition(|e| matches!(e.job, Job::Compact));
         if client.is_none() {
-            client = handle.block_on(shared.pool.get()).map_err(|e| tracing::warn!(target: "earshot::store", "{}", shared.fault(e.into()))).ok();
+            client = handle
+                .block_on(shared.pool.get())
+                .map_err(|e| tracing::warn!(target: "earshot::store", "{}", shared.fault(e.into())))
+                .ok();
         }
         let results = match &client {
             Some(c) => commit_group(&Db { client: c, handle }, &group, &shared.origin),
@@ -133,7 +136,8 @@ fn apply_with_retries(db: &Db<'_>, envelope: &Envelope) -> Result<Committed, Job
             Err(e) => e,
         };
         db.batch("ROLLBACK TO SAVEPOINT job").map_err(JobFailed::Group)?;
-        let lost_race = matches!(&error, StoreError::Postgres { code: Some(code), .. } if RACES.contains(&code.as_str()));
+        let lost_race =
+            matches!(&error, StoreError::Postgres { code: Some(code), .. } if RACES.contains(&code.as_str()));
         attempt += 1;
         if !lost_race || attempt > RACE_RETRIES {
             return Err(JobFailed::Alone(error));

@@ -76,7 +76,8 @@ pub(super) fn insert_replay(conn: &Connection, replay: &NewReplay) -> rusqlite::
     Ok(conn.last_insert_rowid())
 }
 
-pub(in crate::store) const REPLAY_COLUMNS: &str = "id, sent_at, request_id, recording_row, url, identical, changes_json, headers_json,
+pub(in crate::store) const REPLAY_COLUMNS: &str =
+    "id, sent_at, request_id, recording_row, url, identical, changes_json, headers_json,
     body_size, body_sha256, status AS a_status, error_code AS a_error_code, error AS a_error,
     latency_us AS a_latency_us, answer_headers_json AS a_headers_json, answer_body_size AS a_body_size,
     substr(answer_body, 1, 16384) AS a_body";

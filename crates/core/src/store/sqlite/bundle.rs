@@ -56,4 +56,3 @@ pub(super) fn bundle_rows(conn: &mut Connection, selection: &Selection) -> rusql
     tx.commit()?;
     Ok(snapshot)
 }
-

@@ -8,8 +8,8 @@
 use rusqlite::types::{Value, ValueRef};
 use rusqlite::{Connection, OptionalExtension, params};
 
-use crate::store::rows::{DETACHED_TABLE, Rows, Tables};
 use crate::store::lifecycle;
+use crate::store::rows::{DETACHED_TABLE, Rows, Tables};
 use crate::store::{Cell, DeleteTarget, Removed, RetentionPolicy, Snapshot, StoreSize, TableRows};
 
 /// A failure with Earshot's own words, for the writer to report.

@@ -12,7 +12,8 @@ use crate::store::rows::{self, Tables, Version};
 use crate::store::{RecordingDetail, StoreError};
 
 /// The columns [`from_row`] reads (everything but the audio and the raw metadata).
-pub(in crate::store) const COLUMNS: &str = "id, recording_id, version, conflict, session_id, assistant_id, environment_id,
+pub(in crate::store) const COLUMNS: &str =
+    "id, recording_id, version, conflict, session_id, assistant_id, environment_id,
     start_timestamp, stop_timestamp, received_at, duration_ms, container, encoding, sample_rate, channels,
     sample_count, size_bytes, sha256, auth_verdict, auth_reason, path, filename, part_content_type,
     data_offset, data_len, pinned, imported_from,

@@ -12,7 +12,8 @@ use crate::store::{Filter, Page, StoreError, VerdictFilter};
 
 /// The columns [`from_row`] reads (the body itself only as its length), from
 /// `requests q` joined with its forward answer, if any ([`select_from`]).
-pub(in crate::store) const COLUMNS: &str = "q.id AS id, q.received_at AS received_at, q.method AS method, q.path AS path,
+pub(in crate::store) const COLUMNS: &str =
+    "q.id AS id, q.received_at AS received_at, q.method AS method, q.path AS path,
     q.query AS query, q.remote_addr AS remote_addr, q.headers_json AS headers_json, q.status AS status,
     q.latency_us AS latency_us, q.outcome AS outcome, q.error_code AS error_code, q.reason AS reason,
     q.session_id AS session_id, q.recording_id AS recording_id, q.auth_verdict AS auth_verdict,
@@ -61,7 +62,11 @@ pub(super) fn body(conn: &Connection, id: i64) -> Result<Option<Vec<u8>>, StoreE
 
 /// The body as received from what is kept: an accepted request's envelope
 /// gets its recording's audio back at `audio_at`; a rejected one's is whole.
-pub(in crate::store) fn rebuild(body: Option<Vec<u8>>, audio_at: Option<i64>, audio: Option<Vec<u8>>) -> Option<Vec<u8>> {
+pub(in crate::store) fn rebuild(
+    body: Option<Vec<u8>>,
+    audio_at: Option<i64>,
+    audio: Option<Vec<u8>>,
+) -> Option<Vec<u8>> {
     match (body, audio_at, audio) {
         (Some(envelope), Some(at), Some(audio)) if (at as usize) <= envelope.len() => {
             let at = at as usize;

@@ -4,8 +4,8 @@
 use rusqlite::{Connection, params};
 
 use super::{FLAGGED, UPSTREAM_FAILED, page_limit};
-use crate::store::fields::{self, Fields};
 use crate::model::{SessionSummary, TokenCheck};
+use crate::store::fields::{self, Fields};
 use crate::store::{Filter, Page, StoreError, VerdictFilter};
 
 fn summary(row: &rusqlite::Row<'_>) -> rusqlite::Result<SessionSummary> {

@@ -14,9 +14,9 @@ use rusqlite::{Connection, TransactionBehavior};
 use tokio::sync::{broadcast, mpsc};
 
 use super::{SqliteStore, answers, lifecycle, recordings, requests};
-use crate::store::rows;
 use crate::events::Event;
 use crate::store::job::{self, Envelope, gather};
+use crate::store::rows;
 use crate::store::{Committed, Job, Logged, StoreError, Writer};
 
 /// Largest WAL the writer lets stand. Under sustained load the passive
