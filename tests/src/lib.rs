@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+pub mod postgres;
 pub mod upstream;
 pub mod workbench;
 
@@ -38,6 +39,7 @@ pub fn earshot(data_dir: &Path) -> Command {
         .env_remove("EARSHOT_LISTEN")
         .env_remove("EARSHOT_AUTH")
         .env_remove("EARSHOT_MAX_BODY")
+        .env_remove("EARSHOT_STORE")
         .env("EARSHOT_DATA_DIR", data_dir)
         .env("EARSHOT_LOG", "warn");
     command

@@ -17,6 +17,7 @@ mod page;
 mod postgres;
 mod rows;
 mod sqlite;
+pub mod transfer;
 
 use std::fmt;
 use std::ops::Deref;
@@ -141,6 +142,11 @@ impl StoreUrl {
     pub fn is_shared(&self) -> bool {
         matches!(self, StoreUrl::Postgres(_))
     }
+}
+
+/// `url` for people: a `postgres://` URL without its password, anything else as given.
+pub fn describe_url(url: &str) -> String {
+    StoreUrl::parse(url).map_or_else(|_| postgres::redact_url(url), |u| u.describe())
 }
 
 /// What every store offers. Reads block (callers on an async runtime use
