@@ -103,6 +103,8 @@ impl PgServer {
     }
 
     /// A shell that stops the server once this process is gone, however it went.
+    // Never waited for on purpose: it must outlive this process, and it only exits after it.
+    #[allow(clippy::zombie_processes)]
     fn watch(&self) {
         let pg_ctl = self.bin.join("pg_ctl");
         let stop = format!(

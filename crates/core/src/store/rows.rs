@@ -120,6 +120,11 @@ fn find<'a>(snapshot: &'a Snapshot, name: &str) -> Option<&'a TableRows> {
     snapshot.tables.iter().find(|t| t.table == name)
 }
 
+/// `old` if no row of `table` has it (any more), else a fresh id.
+fn keep_or_fresh<T: Tables>(db: &T, table: &str, old: i64) -> Result<i64, T::Error> {
+    if db.has_id(table, old)? { db.fresh_id(table) } else { Ok(old) }
+}
+
 /// Puts back every row of `snapshot`. Rows keep their ids unless the store
 /// has given an id to something new since; then they get fresh ones and
 /// every reference among them follows. A recording whose version number was
@@ -129,15 +134,12 @@ pub(crate) fn restore<T: Tables>(db: &T, snapshot: &Snapshot) -> Result<Removed,
     let mut restored = Removed::default();
     let mut recording_ids = HashMap::new();
     let mut request_ids = HashMap::new();
-    let keep_or_fresh = |table: &str, old: i64| -> Result<i64, T::Error> {
-        if db.has_id(table, old)? { db.fresh_id(table) } else { Ok(old) }
-    };
     if let Some(table) = find(snapshot, "recordings") {
         let rows = Rows { table };
         for original in &table.rows {
             let mut row = original.clone();
             let old = rows.integer(&row, "id").unwrap_or_default();
-            let id = keep_or_fresh("recordings", old)?;
+            let id = keep_or_fresh(db, "recordings", old)?;
             set(&mut row, rows.index("id"), Some(id));
             if let (Some(recording_id), Some(version)) =
                 (rows.text(&row, "recording_id"), rows.integer(&row, "version"))
@@ -160,7 +162,7 @@ pub(crate) fn restore<T: Tables>(db: &T, snapshot: &Snapshot) -> Result<Removed,
         for original in &table.rows {
             let mut row = original.clone();
             let old = rows.integer(&row, "id").unwrap_or_default();
-            let id = keep_or_fresh("requests", old)?;
+            let id = keep_or_fresh(db, "requests", old)?;
             set(&mut row, rows.index("id"), Some(id));
             set(&mut row, rows.index("recording_row"), remap(&recording_ids, rows.integer(original, "recording_row")));
             db.insert("requests", &table.columns, &row)?;
@@ -176,7 +178,7 @@ pub(crate) fn restore<T: Tables>(db: &T, snapshot: &Snapshot) -> Result<Removed,
             db.reattach(id, recording_row, &rows.cell(row, "body"), &rows.cell(row, "body_audio_at"))?;
         }
     }
-    restore_children(db, snapshot, &request_ids, &recording_ids, &keep_or_fresh)?;
+    restore_children(db, snapshot, &request_ids, &recording_ids)?;
     restored.calls = db.calls_of(&recording_ids.values().copied().collect::<Vec<_>>())?;
     Ok(restored)
 }
@@ -187,7 +189,6 @@ fn restore_children<T: Tables>(
     snapshot: &Snapshot,
     request_ids: &HashMap<i64, i64>,
     recording_ids: &HashMap<i64, i64>,
-    keep_or_fresh: &dyn Fn(&str, i64) -> Result<i64, T::Error>,
 ) -> Result<(), T::Error> {
     if let Some(table) = find(snapshot, "forwards") {
         let rows = Rows { table };
@@ -201,7 +202,7 @@ fn restore_children<T: Tables>(
         let rows = Rows { table };
         for original in &table.rows {
             let mut row = original.clone();
-            let id = keep_or_fresh("replays", rows.integer(&row, "id").unwrap_or_default())?;
+            let id = keep_or_fresh(db, "replays", rows.integer(&row, "id").unwrap_or_default())?;
             set(&mut row, rows.index("id"), Some(id));
             set(&mut row, rows.index("request_id"), remap(request_ids, rows.integer(original, "request_id")));
             set(&mut row, rows.index("recording_row"), remap(recording_ids, rows.integer(original, "recording_row")));

@@ -10,7 +10,7 @@ use crate::store::StoreError;
 include!(concat!(env!("OUT_DIR"), "/postgres_migrations.rs"));
 
 /// The advisory lock's key: "earshot" in ASCII, so other applications' keys do not collide by accident.
-const LOCK: i64 = 0x6561_7273_686f_74;
+const LOCK: i64 = 0x0065_6172_7368_6f74;
 
 /// Brings the schema up to date.
 pub(super) fn migrate(db: &Db<'_>) -> Result<(), StoreError> {
