@@ -45,3 +45,4 @@ bench: build
 	cargo bench -p earshot-tests --bench forward
 	bash scripts/with-display.sh cargo bench -p earshot-tests --bench lists
 	bash scripts/with-audio.sh cargo bench -p earshot-playback --bench playback
+	cargo bench -p earshot-audio --bench analysis

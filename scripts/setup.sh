@@ -14,6 +14,8 @@ APT_PACKAGES+=(python3)
 # libasound2-dev: cpal's ALSA backend (earshot-playback). pulseaudio, pulseaudio-utils,
 # libasound2-plugins: the null sink `scripts/with-audio.sh` starts so tests play in real time.
 APT_PACKAGES+=(libasound2-dev pulseaudio pulseaudio-utils libasound2-plugins)
+# espeak-ng: real speech for the audio analysis tests. python3-venv: the venv below.
+APT_PACKAGES+=(espeak-ng python3-venv)
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then
@@ -28,6 +30,16 @@ if [ "${#missing[@]}" -gt 0 ]; then
     echo "setup: installing ${missing[*]}"
     $SUDO apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# pyloudnorm (with numpy): the independent EBU R128 meter and FFT the audio analysis tests compare
+# against. A venv outside the clone, so `make test` leaves the work tree clean; the tests find it
+# at the same path (or at $EARSHOT_PYTHON).
+VENV="${XDG_CACHE_HOME:-$HOME/.cache}/earshot/venv"
+if ! "$VENV/bin/python" -c "import pyloudnorm, numpy" >/dev/null 2>&1; then
+    echo "setup: installing pyloudnorm into $VENV"
+    /usr/bin/python3 -m venv "$VENV"
+    "$VENV/bin/pip" install --quiet --disable-pip-version-check pyloudnorm
 fi
 
 if ! command -v cargo >/dev/null 2>&1; then

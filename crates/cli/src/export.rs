@@ -1,11 +1,12 @@
 //! `earshot export`: one recording to a file, or a whole call to a folder;
-//! with `--bundle`, calls to one bundle file (see `crate::bundle`).
+//! with `--bundle`, calls to one bundle file (see `crate::bundle`); with
+//! `--speed`, one recording slowed or sped up as `earshot play` plays it.
 
 use std::path::PathBuf;
 
 use earshot_core::Store;
 use earshot_core::bundle::Selection;
-use earshot_core::export::{self, Format};
+use earshot_core::export::{self, Format, Speed};
 
 use crate::CliError;
 
@@ -34,6 +35,13 @@ pub struct Args {
     /// pcm16 (plays everywhere), mulaw (WAV format 7) or original (bytes as received).
     #[arg(long, default_value = "pcm16")]
     format: Format,
+    /// One recording at speed X (0.5–2) with the pitch kept, as `earshot play --speed` plays it:
+    /// a PCM16 WAV at the recording's rate (channels averaged).
+    #[arg(long, value_name = "X", value_parser = crate::play::speed, conflicts_with_all = ["session", "bundle"])]
+    speed: Option<f64>,
+    /// With --speed: let the pitch follow the speed, as on tape.
+    #[arg(long, requires = "speed")]
+    tape: bool,
     /// Output file (one recording; default: a name from id and start time) or folder (--session).
     #[arg(short, long, value_name = "PATH")]
     output: Option<PathBuf>,
@@ -66,14 +74,24 @@ pub fn run(store: &Store, args: Args) -> Result<(), CliError> {
         return Ok(());
     }
     let (id, version) = crate::split_version(&args.recording.unwrap_or_default())?;
+    let speed = args.speed.map(|factor| Speed::new(factor, args.tape)).transpose()?;
+    if speed.is_some() && args.format != Format::Pcm16 {
+        return Err(CliError::Message("--speed writes a PCM16 WAV; it does not combine with --format".into()));
+    }
     let recording = store.find_recording(&id, version)?;
-    let name = export::file_name(&recording, args.format);
+    let name = match speed {
+        Some(speed) => export::file_name_at_speed(&recording, speed),
+        None => export::file_name(&recording, args.format),
+    };
     let path = match args.output {
         Some(path) if path.is_dir() => path.join(name),
         Some(path) => path,
         None => PathBuf::from(name),
     };
-    export::export_to(store, &recording, args.format, &path)?;
+    match speed {
+        Some(speed) => export::export_at_speed(store, &recording, speed, &path)?,
+        None => export::export_to(store, &recording, args.format, &path)?,
+    }
     println!("{}", path.display());
     Ok(())
 }

@@ -24,6 +24,15 @@ pub struct RecordingsArgs {
     /// Only recordings of this call (session id).
     #[arg(long, value_name = "ID")]
     session: Option<String>,
+    /// Only recordings with this review verdict: pass, fail, follow-up or unreviewed.
+    #[arg(long, value_parser = crate::review::parse_verdict, value_name = "V")]
+    verdict: Option<earshot_core::Verdict>,
+    /// Only recordings carrying this review tag.
+    #[arg(long, value_name = "T")]
+    tag: Option<String>,
+    /// Only recordings raising this analysis flag: silent, clipped, truncated or late_start.
+    #[arg(long, value_parser = parse_flag, value_name = "F")]
+    flag: Option<earshot_audio::Flag>,
     /// Print a JSON array instead of a table.
     #[arg(long)]
     json: bool,
@@ -92,7 +101,19 @@ pub fn sessions(store: &Store, args: SessionsArgs) -> Result<(), CliError> {
 }
 
 pub fn recordings(store: &Store, args: RecordingsArgs) -> Result<(), CliError> {
-    let recordings = store.recordings(args.session.as_deref())?;
+    // A store this process cannot write to still lists; it just shows no analysis for the new ones.
+    if let Err(e) = crate::review::catch_up(store) {
+        eprintln!("warning: recordings not analysed yet stay without levels and flags: {e}");
+    }
+    let filter = earshot_core::ReviewFilter {
+        session: args.session.clone(),
+        verdict: args.verdict,
+        tag: args.tag.clone(),
+        flag: args.flag,
+        reviewed: None,
+    };
+    let recordings: Vec<RecordingSummary> =
+        store.recordings(args.session.as_deref())?.into_iter().filter(|r| filter.matches(r)).collect();
     if args.json {
         return print_json(&recordings);
     }
@@ -124,9 +145,26 @@ pub fn recordings(store: &Store, args: RecordingsArgs) -> Result<(), CliError> {
     Ok(())
 }
 
-/// `  · kept`, `  · imported from call.earshot`: what `earshot keep` and `earshot import` left on it.
+/// Parses `--flag`.
+fn parse_flag(name: &str) -> Result<earshot_audio::Flag, String> {
+    serde_json::from_value(serde_json::Value::String(name.to_string()))
+        .map_err(|_| format!("{name:?} is not a flag: use silent, clipped, truncated or late_start"))
+}
+
+/// `  · kept`, `  · imported from call.earshot`, `  · fail [noise]`, `  · clipped`: what
+/// keep, import, a review and the analysis left on it.
 fn marks(recording: &RecordingSummary) -> String {
     let mut marks = String::new();
+    let review = &recording.review;
+    if review.verdict != earshot_core::Verdict::Unreviewed || !review.tags.is_empty() {
+        marks.push_str(&format!("  · {}", review.verdict));
+        if !review.tags.is_empty() {
+            marks.push_str(&format!(" [{}]", review.tags.join(", ")));
+        }
+    }
+    for flag in recording.analysis.iter().flat_map(|a| &a.flags) {
+        marks.push_str(&format!("  · {}", crate::review::flag_name(*flag)));
+    }
     if recording.pinned {
         marks.push_str("  · kept");
     }

@@ -13,6 +13,7 @@ mod keep;
 mod list;
 mod play;
 mod replay;
+mod review;
 mod selftest;
 mod send;
 mod serve;
@@ -69,6 +70,10 @@ enum Command {
     Send(send::Args),
     /// Check a public webhook URL end to end: DNS, connect, tunnel, auth, parse, store.
     Selftest(selftest::Args),
+    /// Set a recording's review: verdict, note, tags and time-line markers.
+    Review(review::Args),
+    /// Show a recording's levels, loudness, silence, speech and flags.
+    Analyze(review::AnalyzeArgs),
     /// Play a recording through the audio output, with a progress line.
     Play(play::Args),
     /// List the audio output devices.
@@ -189,6 +194,8 @@ fn main() -> ExitCode {
         Command::Compact(args) => open_store(&place).and_then(|s| compact::run(&s, args)),
         Command::Send(args) => send::run(args),
         Command::Selftest(args) => selftest::run(&place, args),
+        Command::Review(args) => open_store(&place).and_then(|s| review::run(&s, args)),
+        Command::Analyze(args) => open_store(&place).and_then(|s| review::analyze(&s, args)),
         Command::Play(args) => open_store(&place).and_then(|s| play::run(&s, args)),
         Command::Devices => devices::run(),
         Command::Store(command) => transfer::run(command),

@@ -17,9 +17,22 @@ pub struct Args {
     /// Output device id or name (see `earshot devices`; default: the system default).
     #[arg(long, value_name = "NAME")]
     device: Option<String>,
-    /// Playback speed, 0.5–2.
-    #[arg(long, default_value_t = 1.0, value_name = "X")]
+    /// Playback speed, 0.5–2, with the pitch kept (unless --tape).
+    #[arg(long, default_value_t = 1.0, value_name = "X", value_parser = speed)]
     speed: f64,
+    /// Let the pitch follow the speed, as on tape.
+    #[arg(long)]
+    tape: bool,
+}
+
+/// Parses `--speed`: a number within 0.5–2, or a message saying why not.
+pub(crate) fn speed(given: &str) -> Result<f64, String> {
+    let (slowest, fastest) = earshot_audio::SPEED_RANGE;
+    let factor: f64 = given.parse().map_err(|_| format!("{given:?} is not a number"))?;
+    if !(slowest..=fastest).contains(&factor) {
+        return Err(format!("speed {factor} is outside {slowest}–{fastest}"));
+    }
+    Ok(factor)
 }
 
 /// Longer than any event gap while playing (the engine reports 25 times a second).
@@ -32,7 +45,8 @@ pub fn run(store: &Store, args: Args) -> Result<(), CliError> {
     let track = Track::from_recording(&bytes, &recording.audio).map_err(|e| CliError::Message(e.to_string()))?;
     let player = Player::start(args.device);
     let events = player.subscribe();
-    let result = play(&player, &events, track, args.speed, &recording.recording_id);
+    let mode = Mode { speed: args.speed, tape: args.tape };
+    let result = play(&player, &events, track, mode, &recording.recording_id);
     player.shutdown();
     eprintln!();
     result
@@ -51,14 +65,23 @@ fn split_version(given: &str) -> Result<(String, Option<u32>), CliError> {
     }
 }
 
+/// The speed and whether the pitch follows it.
+#[derive(Clone, Copy)]
+struct Mode {
+    speed: f64,
+    tape: bool,
+}
+
 fn play(
     player: &Player,
     events: &std::sync::mpsc::Receiver<PlayerEvent>,
     track: Track,
-    speed: f64,
+    mode: Mode,
     name: &str,
 ) -> Result<(), CliError> {
     let gone = |e: earshot_playback::PlaybackError| CliError::Message(e.to_string());
+    let Mode { speed, tape } = mode;
+    player.send(Control::SetTape(tape)).map_err(gone)?;
     player.send(Control::SetSpeed(speed)).map_err(gone)?;
     player.send(Control::Load(track)).map_err(gone)?;
     player.send(Control::Play).map_err(gone)?;
@@ -69,7 +92,12 @@ fn play(
         match event {
             PlayerEvent::Error(error) => return Err(CliError::Message(error.to_string())),
             PlayerEvent::Output { device, rate, channels, format } => {
-                eprintln!("playing {name} on {device} ({rate} Hz, {channels} ch, {format}) at {speed}×");
+                let pitch = match (speed == 1.0, tape) {
+                    (true, _) => "",
+                    (false, false) => ", pitch kept",
+                    (false, true) => ", tape",
+                };
+                eprintln!("playing {name} on {device} ({rate} Hz, {channels} ch, {format}) at {speed}×{pitch}");
             }
             PlayerEvent::Position { position, duration } => {
                 eprint!("\r{position:6.2} / {duration:.2} s");

@@ -188,6 +188,15 @@ pub fn run(place: &crate::Place, args: Args) -> Result<(), CliError> {
                 earshot_core::retention::RETENTION_EVERY,
             )
         });
+        // Catches up on recordings stored before analysis existed, then analyses each new one.
+        let _analyser = earshot_core::analysis::Analyser::start(
+            store.clone(),
+            std::sync::Arc::new(|p: earshot_core::analysis::Progress| {
+                if p.done == p.total || p.done % 1000 < 32 {
+                    tracing::info!(target: "earshot::analysis", "analysed {} of {} recordings", p.done, p.total);
+                }
+            }),
+        );
         let tunnel = crate::tunnel::start(provider, local, mode)?;
         shutdown_signal().await;
         crate::tunnel::stop(tunnel).await;

@@ -79,6 +79,20 @@ pub enum Event {
         /// Kept or not.
         pinned: bool,
     },
+    /// A recording's review changed.
+    Reviewed {
+        /// The recording row.
+        row: i64,
+        /// Its verdict now.
+        verdict: crate::model::Verdict,
+    },
+    /// A recording was analysed.
+    Analysed {
+        /// The recording row.
+        row: i64,
+        /// The flags it raised.
+        flags: Vec<earshot_audio::Flag>,
+    },
     /// Writing to the database failed; the request was answered 503.
     StoreFault {
         /// What SQLite reported.

@@ -1,5 +1,8 @@
 //! Turning stored recordings into files: PCM16 WAV (decoded with the G.711
-//! table), μ-law WAV (format 7), or the original bytes as received.
+//! table), μ-law WAV (format 7), or the original bytes as received; and a
+//! slowed or sped-up PCM16 clip ([`render_at_speed`]) made with the same
+//! time-stretch (pitch kept) or tape resampler the player uses, so a clip
+//! shared from a review sounds as it did in the player.
 //!
 //! File names are built from the recording id and start time, reduced to a
 //! safe alphabet; the sender's `filename` is never used, so a hostile
@@ -56,6 +59,36 @@ pub enum ExportError {
     /// A session with no recordings.
     #[error("no recordings in session {0:?}")]
     EmptySession(String),
+    /// A speed outside 0.5–2, or a speed with a format other than PCM16.
+    #[error("{0}")]
+    BadSpeed(String),
+}
+
+/// How fast an exported clip plays: a factor of 0.5–2 (0.5 lasts twice as long), with the
+/// pitch kept (WSOLA) or, with `tape`, following the speed.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Speed {
+    /// 0.5–2.
+    pub factor: f64,
+    /// The pitch follows the speed, as on tape.
+    pub tape: bool,
+}
+
+impl Speed {
+    /// A checked speed; outside 0.5–2 is [`ExportError::BadSpeed`].
+    pub fn new(factor: f64, tape: bool) -> Result<Speed, ExportError> {
+        let (slowest, fastest) = audio::SPEED_RANGE;
+        if !(slowest..=fastest).contains(&factor) {
+            return Err(ExportError::BadSpeed(format!("speed {factor} is outside {slowest}–{fastest}")));
+        }
+        Ok(Speed { factor, tape })
+    }
+
+    /// Exactly 1×: the recording as it is.
+    pub fn is_normal(self) -> bool {
+        self.factor == 1.0
+    }
 }
 
 /// The file's bytes for a recording in a format.
@@ -66,6 +99,49 @@ pub fn render(recording: &RecordingSummary, original: &[u8], format: Format) -> 
         Format::Pcm16 => wav::pcm16_wav(&audio::decode_pcm16(original, info), info.sample_rate, info.channels),
         Format::Mulaw => wav::mulaw_wav(&audio::to_mulaw(original, info), info.sample_rate, info.channels),
     }
+}
+
+/// A PCM16 WAV of the recording at `speed`, at the recording's rate. Channels are averaged to
+/// mono first, as the player does; at exactly 1× it is [`Format::Pcm16`]'s file, channels and all.
+pub fn render_at_speed(recording: &RecordingSummary, original: &[u8], speed: Speed) -> Vec<u8> {
+    if speed.is_normal() {
+        return render(recording, original, Format::Pcm16);
+    }
+    let info = &recording.audio;
+    let channels = usize::from(info.channels.max(1));
+    let mono: Vec<f32> = audio::decode_pcm16(original, info)
+        .chunks_exact(channels)
+        .map(|frame| frame.iter().map(|&s| f32::from(s)).sum::<f32>() / (channels as f32 * 32768.0))
+        .collect();
+    let played = if speed.tape {
+        audio::tape(&mono, info.sample_rate, speed.factor)
+    } else {
+        audio::stretch(&mono, info.sample_rate, speed.factor)
+    };
+    let pcm: Vec<i16> = played.iter().map(|s| (s * 32768.0).round().clamp(-32768.0, 32767.0) as i16).collect();
+    wav::pcm16_wav(&pcm, info.sample_rate, 1)
+}
+
+/// Writes one recording at `speed` to `path` as PCM16 WAV.
+pub fn export_at_speed(
+    store: &Store,
+    recording: &RecordingSummary,
+    speed: Speed,
+    path: &Path,
+) -> Result<(), ExportError> {
+    let original = store.audio(recording.row)?;
+    write(path, &render_at_speed(recording, &original, speed))
+}
+
+/// [`file_name`] for a clip at `speed`: `…_0.75x.wav`, or `…_0.75x-tape.wav`.
+pub fn file_name_at_speed(recording: &RecordingSummary, speed: Speed) -> String {
+    let plain = file_name(recording, Format::Pcm16);
+    if speed.is_normal() {
+        return plain;
+    }
+    let stem = plain.trim_end_matches(".wav");
+    let tape = if speed.tape { "-tape" } else { "" };
+    format!("{stem}_{}x{tape}.wav", speed.factor)
 }
 
 fn safe(text: &str) -> String {
@@ -129,7 +205,16 @@ pub fn export_session(
 
 #[cfg(test)]
 mod tests {
-    use super::safe;
+    use super::{Speed, safe};
+
+    #[test]
+    fn speeds_outside_half_to_double_are_refused_by_name() {
+        assert!(Speed::new(0.5, false).is_ok() && Speed::new(2.0, true).is_ok());
+        for bad in [0.49, 2.5, f64::NAN, 0.0] {
+            let error = Speed::new(bad, false).unwrap_err().to_string();
+            assert!(error.contains("outside 0.5–2"), "{error}");
+        }
+    }
 
     #[test]
     fn names_cannot_escape_the_folder() {

@@ -12,6 +12,7 @@
 //! Modules are private; this is the surface. The desktop app and the CLI are
 //! thin consumers of it.
 
+pub mod analysis;
 pub mod bundle;
 mod events;
 pub mod export;
@@ -31,9 +32,10 @@ pub use intake::{
     MetadataError, REJECTED_BODY_CAP, Rejection, jwt, metadata, router, serve, serve_router, system_clock,
 };
 pub use model::{
-    ANSWER_BODY_CAP, Answer, AnswerEntry, AuthRecord, AuthSummary, ForwardEntry, ForwardMode, NewRecording, NewReplay,
-    NewRequest, Outcome, RecordingSummary, ReplayEntry, RequestEntry, SessionSummary, TokenCheck, UpstreamBrief,
-    UpstreamFault,
+    ANSWER_BODY_CAP, Answer, AnswerEntry, AuthRecord, AuthSummary, ForwardEntry, ForwardMode, MAX_LABEL, MAX_MARKERS,
+    MAX_NOTE, Marker, NewRecording, NewReplay, NewRequest, Outcome, RecordingAnalysis, RecordingSummary, ReplayEntry,
+    RequestEntry, Review, ReviewChange, ReviewFilter, SessionSummary, TagCount, TokenCheck, UpstreamBrief,
+    UpstreamFault, Verdict, promised_span,
 };
 pub use server::{ListenFault, ListenerStatus, Server, WEBHOOK_PATH};
 pub use settings::{

@@ -80,18 +80,25 @@ fn throughput() {
         std::hint::black_box(acc);
     });
     row("baseline: decode + nearest-sample upsample, no filter", decode + copy);
-    let pipeline = best_of(5, || {
-        let track = Track::from_recording(&codes, &info).unwrap();
-        let mut pipeline = Pipeline::new(RATE, 2);
-        pipeline.load(track).unwrap();
-        pipeline.play().unwrap();
-        let mut out = vec![0f32; BLOCK * 2];
-        while pipeline.state() == PlayState::Playing {
-            pipeline.fill(&mut out);
-        }
-        std::hint::black_box(out);
-    });
-    row("Earshot: decode + sinc resample + gain (the playback pipeline)", pipeline);
+    let run = |speed: f64, tape: bool| {
+        best_of(5, || {
+            let track = Track::from_recording(&codes, &info).unwrap();
+            let mut pipeline = Pipeline::new(RATE, 2);
+            pipeline.set_tape(tape).unwrap();
+            pipeline.set_speed(speed).unwrap();
+            pipeline.load(track).unwrap();
+            pipeline.play().unwrap();
+            let mut out = vec![0f32; BLOCK * 2];
+            while pipeline.state() == PlayState::Playing {
+                pipeline.fill(&mut out);
+            }
+            std::hint::black_box(out);
+        })
+    };
+    row("Earshot: decode + sinc resample + gain at 1×, tape mode (the pipeline before pitch-keeping)", run(1.0, true));
+    row("Earshot: decode + WSOLA + sinc resample + gain at 1× (the playback pipeline)", run(1.0, false));
+    row("Earshot: the same at 0.75×, pitch kept (source s ÷ wall time)", run(0.75, false));
+    row("Earshot: the same at 0.75×, tape", run(0.75, true));
 }
 
 /// Fresh engines per path for the "earshot play" case, and plays per path for the "app" case.

@@ -43,8 +43,12 @@ pub enum Control {
     Stop,
     /// Move to a time in seconds.
     Seek(f64),
-    /// Speed factor, 0.5–2.
+    /// Speed factor, 0.5–2. The pitch is kept unless tape mode is on ([`Control::SetTape`]).
     SetSpeed(f64),
+    /// Tape mode: `true` lets the pitch follow the speed (as a tape played faster, Earshot's
+    /// behaviour before pitch-keeping); `false`, the default, keeps the pitch (WSOLA). Kept
+    /// across loads; switching while playing continues from the same position.
+    SetTape(bool),
     /// Loop between two times in seconds, or `None` to stop looping.
     SetLoop(Option<(f64, f64)>),
     /// Volume, 0–1.
@@ -248,6 +252,7 @@ impl Engine {
             }
             Control::Seek(seconds) => lock(&self.pipeline).seek(seconds),
             Control::SetSpeed(speed) => lock(&self.pipeline).set_speed(speed),
+            Control::SetTape(on) => lock(&self.pipeline).set_tape(on),
             Control::SetLoop(region) => lock(&self.pipeline).set_loop(region),
             Control::SetVolume(volume) => lock(&self.pipeline).set_volume(volume),
             Control::SetNormalise(on) => {

@@ -3,8 +3,9 @@
 //! played through cpal. This is the only crate that depends on cpal.
 //!
 //! - [`track`]: a recording decoded to mono `f32` once.
-//! - [`pipeline`]: loop wrap → resampler (rate and speed) → gain → channels;
-//!   run by the device callback and the headless sink alike.
+//! - [`pipeline`]: loop wrap → time-stretcher (speed, pitch kept) or not (tape
+//!   mode) → resampler (rate, and speed on tape) → gain → channels; run by the
+//!   device callback and the headless sink alike.
 //! - [`engine`]: the [`Player`] handle and the thread that owns the output.
 //! - [`device`]: cpal — listing outputs (PulseAudio's own sinks when its server
 //!   answers, ALSA's otherwise) and opening a stream in any sample format.

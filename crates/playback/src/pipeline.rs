@@ -1,6 +1,9 @@
 //! The sample path every output shares: source frames (with loop wrap) →
-//! rubato's `Async` sinc resampler (recording rate → device rate, divided by
-//! the speed) → gain (volume × normalise) → every device channel.
+//! the pitch-keeping time-stretcher (WSOLA, [`earshot_audio::Stretcher`], at
+//! the recording's rate; skipped in tape mode) → rubato's `Async` sinc
+//! resampler (recording rate → device rate; in tape mode also divided by the
+//! speed, so the pitch follows it) → gain (volume × normalise) → every device
+//! channel.
 //!
 //! The cpal callback and the headless sink both call [`Pipeline::fill`], so
 //! tests run exactly what a device hears. It knows nothing about threads or
@@ -13,13 +16,21 @@
 //! track's end: from frame 0 at 1× that is exactly `ceil(frames × ratio)`
 //! frames of audio, then [`PlayState::Ended`] and silence for the rest of the
 //! callback's buffer.
+//!
+//! **Pitch kept (the default).** The stretcher sits before the resampler and is
+//! fed the same looped source stream, so the rule above holds as it does on
+//! tape: the reported position follows the source, within WSOLA's ±12 ms
+//! search. A seek, a load and a tape/pitch switch reset it (primed with the
+//! audio before the new position, so there is no fade-in); an A–B loop wrap
+//! and a speed change do not: the stretcher joins the wrap as it joins any
+//! two frames, so a loop plays on without a gap.
 
 use std::time::Instant;
 
 use rubato::audioadapter_buffers::direct::InterleavedSlice;
-use rubato::{
-    Adjustable, Async, FixedAsync, Resampler, SincInterpolationParameters, SincInterpolationType, WindowFunction,
-};
+use rubato::{Adjustable, Async, FixedAsync, Resampler};
+
+use earshot_audio::Stretcher;
 
 use crate::PlaybackError;
 use crate::track::Track;
@@ -59,6 +70,8 @@ pub struct Pipeline {
     channels: usize,
     track: Option<Track>,
     resampler: Option<Async<f32>>,
+    stretcher: Option<Stretcher>,
+    tape: bool,
     input: Vec<f32>,
     chunk: Vec<f32>,
     chunk_len: usize,
@@ -86,6 +99,8 @@ impl Pipeline {
             channels: channels.max(1) as usize,
             track: None,
             resampler: None,
+            stretcher: None,
+            tape: false,
             input: Vec::new(),
             chunk: vec![0.0; CHUNK],
             chunk_len: 0,
@@ -116,22 +131,27 @@ impl Pipeline {
         self.channels as u16
     }
 
-    /// Replaces the track, keeping speed, volume and normalise; position goes to 0, state to Stopped.
+    /// Replaces the track, keeping speed, tape mode, volume and normalise; position goes to 0,
+    /// state to Stopped.
     pub fn load(&mut self, track: Track) -> Result<(), PlaybackError> {
         let base = self.out_rate as f64 / track.rate() as f64;
-        let params = SincInterpolationParameters {
-            sinc_len: 64,
-            f_cutoff: None,
-            oversampling_factor: 64,
-            interpolation: SincInterpolationType::Linear,
-            window: WindowFunction::BlackmanHarris2,
-        };
-        let mut resampler = Async::<f32>::new_sinc(base, 1.0 / SPEED_RANGE.0, &params, CHUNK, 1, FixedAsync::Output)
-            .map_err(|e| PlaybackError::Resampler(e.to_string()))?;
-        resampler.set_resample_ratio(base / self.speed, false).map_err(|e| PlaybackError::Resampler(e.to_string()))?;
+        // The same sinc settings as `earshot_audio::tape`, so an exported tape clip is what plays.
+        let mut resampler = Async::<f32>::new_sinc(
+            base,
+            1.0 / SPEED_RANGE.0,
+            &earshot_audio::sinc_parameters(),
+            CHUNK,
+            1,
+            FixedAsync::Output,
+        )
+        .map_err(|e| PlaybackError::Resampler(e.to_string()))?;
         self.input = vec![0.0; resampler.input_frames_max()];
-        self.resampler = Some(resampler);
+        let mut stretcher = Stretcher::new(track.rate());
+        stretcher.set_speed(self.speed);
+        self.stretcher = Some(stretcher);
         self.track = Some(track);
+        self.apply_ratio(&mut resampler)?;
+        self.resampler = Some(resampler);
         self.loop_region = None;
         self.state = PlayState::Stopped;
         self.seek_frame(0);
@@ -199,13 +219,26 @@ impl Pipeline {
         self.count = 0;
         self.chunk_len = 0;
         self.chunk_read = 0;
+        let ratio = self.ratio();
         if let Some(resampler) = self.resampler.as_mut() {
             resampler.reset();
+            // Regression: `reset` also restores the ratio the resampler was built with (1×), so
+            // after a load or seek a tape-mode speed was reported but no longer heard.
+            if let Some(ratio) = ratio {
+                // The speed was range-checked when set, so the ratio is within the built range.
+                let _ = resampler.set_resample_ratio(ratio, false);
+            }
             self.skip = resampler.output_delay();
+        }
+        if let (Some(stretcher), Some(track)) = (self.stretcher.as_mut(), self.track.as_ref()) {
+            let history = stretcher.history_len();
+            let samples = track.samples();
+            let frame = frame.min(samples.len());
+            stretcher.reset(&samples[frame.saturating_sub(history)..frame]);
         }
     }
 
-    /// Sets the speed, 0.5–2× (the pitch follows, as on tape).
+    /// Sets the speed, 0.5–2×: the pitch is kept, or follows the speed in tape mode.
     pub fn set_speed(&mut self, speed: f64) -> Result<(), PlaybackError> {
         if !(SPEED_RANGE.0..=SPEED_RANGE.1).contains(&speed) {
             return Err(PlaybackError::BadControl(format!("speed {speed} is outside 0.5–2")));
@@ -213,9 +246,13 @@ impl Pipeline {
         self.base = self.position();
         self.count = 0;
         self.speed = speed;
-        if let (Some(resampler), Some(track)) = (self.resampler.as_mut(), self.track.as_ref()) {
-            let ratio = self.out_rate as f64 / track.rate() as f64 / speed;
-            resampler.set_resample_ratio(ratio, false).map_err(|e| PlaybackError::Resampler(e.to_string()))?;
+        if let Some(stretcher) = self.stretcher.as_mut() {
+            stretcher.set_speed(speed);
+        }
+        if let Some(mut resampler) = self.resampler.take() {
+            let applied = self.apply_ratio(&mut resampler);
+            self.resampler = Some(resampler);
+            applied?;
         }
         Ok(())
     }
@@ -223,6 +260,44 @@ impl Pipeline {
     /// Current speed.
     pub fn speed(&self) -> f64 {
         self.speed
+    }
+
+    /// Tape mode on (the pitch follows the speed, as a tape played faster) or off (the default:
+    /// the pitch is kept). Switching while playing restarts both stages at the current position.
+    pub fn set_tape(&mut self, on: bool) -> Result<(), PlaybackError> {
+        if on == self.tape {
+            return Ok(());
+        }
+        self.tape = on;
+        let Some(mut resampler) = self.resampler.take() else {
+            return Ok(());
+        };
+        let applied = self.apply_ratio(&mut resampler);
+        self.resampler = Some(resampler);
+        applied?;
+        let position = self.position().round() as usize;
+        self.seek_frame(position);
+        Ok(())
+    }
+
+    /// Whether tape mode is on.
+    pub fn tape(&self) -> bool {
+        self.tape
+    }
+
+    /// Device rate / recording rate, divided by the speed in tape mode (the stretcher has
+    /// already changed the tempo otherwise).
+    fn apply_ratio(&self, resampler: &mut Async<f32>) -> Result<(), PlaybackError> {
+        let Some(ratio) = self.ratio() else {
+            return Ok(());
+        };
+        resampler.set_resample_ratio(ratio, false).map_err(|e| PlaybackError::Resampler(e.to_string()))
+    }
+
+    /// The resampler's ratio for the loaded track, speed and mode.
+    fn ratio(&self) -> Option<f64> {
+        let base = self.out_rate as f64 / self.track.as_ref()?.rate() as f64;
+        Some(if self.tape { base / self.speed } else { base })
     }
 
     /// Loops between `start` and `end` seconds, or stops looping with `None`.
@@ -260,6 +335,7 @@ impl Pipeline {
     pub fn rebuilt(&self, out_rate: u32, channels: u16) -> Result<Pipeline, PlaybackError> {
         let mut next = Pipeline::new(out_rate, channels);
         next.speed = self.speed;
+        next.tape = self.tape;
         next.volume = self.volume;
         next.normalise = self.normalise;
         if let Some(track) = &self.track {
@@ -386,14 +462,12 @@ impl Pipeline {
         let track = self.track.as_ref().ok_or(PlaybackError::NothingLoaded)?;
         let samples = track.samples();
         let need = resampler.input_frames_next();
-        for slot in &mut self.input[..need] {
-            if let Some((a, b)) = self.loop_region
-                && self.feed >= b
-            {
-                self.feed = a;
+        let (feed, loop_region) = (&mut self.feed, self.loop_region);
+        match self.stretcher.as_mut() {
+            Some(stretcher) if !self.tape => {
+                stretcher.fill(&mut self.input[..need], |buffer| read_source(samples, feed, loop_region, buffer));
             }
-            *slot = samples.get(self.feed).copied().unwrap_or(0.0);
-            self.feed += 1;
+            _ => read_source(samples, feed, loop_region, &mut self.input[..need]),
         }
         let input =
             InterleavedSlice::new(&self.input[..], 1, need).map_err(|e| PlaybackError::Resampler(e.to_string()))?;
@@ -405,5 +479,18 @@ impl Pipeline {
         self.chunk_len = produced;
         self.chunk_read = 0;
         Ok(())
+    }
+}
+
+/// The next source frames from `feed` on, wrapping at the loop's end; silence past the track.
+fn read_source(samples: &[f32], feed: &mut usize, loop_region: Option<(usize, usize)>, out: &mut [f32]) {
+    for slot in out {
+        if let Some((a, b)) = loop_region
+            && *feed >= b
+        {
+            *feed = a;
+        }
+        *slot = samples.get(*feed).copied().unwrap_or(0.0);
+        *feed += 1;
     }
 }

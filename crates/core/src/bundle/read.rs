@@ -24,7 +24,7 @@ pub const MAX_ENTRY_BYTES: u64 = 64 * 1024 * 1024;
 pub const MAX_TOTAL_BYTES: u64 = 8 * 1024 * 1024 * 1024;
 
 /// The tables a bundle may carry, in the order they are applied.
-const TABLES: [&str; 4] = ["recordings", "requests", "forwards", "replays"];
+const TABLES: [&str; 5] = ["recordings", "requests", "forwards", "replays", "reviews"];
 
 fn safe_name(name: &str) -> Result<(), String> {
     let bad = |why: &str| Err(format!("the entry {name:?} {why}"));

@@ -9,8 +9,13 @@ use earshot_audio::{AudioInfo, Container, Encoding};
 
 use crate::intake::Metadata;
 
+mod review;
 mod upstream;
 
+pub use review::{
+    MAX_LABEL, MAX_MARKERS, MAX_NOTE, Marker, RecordingAnalysis, Review, ReviewChange, ReviewFilter, Verdict,
+    promised_span,
+};
 pub use upstream::{
     ANSWER_BODY_CAP, ANSWER_PREVIEW, Answer, AnswerEntry, ForwardEntry, ForwardMode, NewReplay, ReplayEntry,
     UpstreamBrief, UpstreamFault,
@@ -199,7 +204,7 @@ pub struct AuthSummary {
 }
 
 /// One stored recording version, without its audio.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct RecordingSummary {
     /// Database row.
@@ -252,6 +257,10 @@ pub struct RecordingSummary {
     pub pinned: bool,
     /// The bundle it was imported from, if it was.
     pub imported_from: Option<String>,
+    /// The QA review (the default when nobody has reviewed it).
+    pub review: Review,
+    /// Levels, silence, speech and flags; `None` until it has been analysed.
+    pub analysis: Option<RecordingAnalysis>,
     /// Where the samples sit in the original bytes.
     #[serde(skip)]
     pub audio: AudioInfo,
@@ -277,6 +286,20 @@ pub struct SessionSummary {
     pub flagged_requests: u64,
     /// Forwarded requests of this call whose upstream answer was not 2xx.
     pub upstream_failures: u64,
+    /// Recordings with a verdict other than unreviewed.
+    pub reviewed: u64,
+    /// Recordings judged `fail`.
+    pub failed: u64,
+}
+
+/// A tag and how many recordings carry it, for suggestions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct TagCount {
+    /// The tag.
+    pub tag: String,
+    /// Recordings carrying it.
+    pub uses: u64,
 }
 
 /// One request log entry as shown to users.

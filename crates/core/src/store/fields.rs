@@ -11,8 +11,8 @@ use serde_json::Value;
 use earshot_audio::{AudioInfo, Container, Encoding};
 
 use crate::model::{
-    ANSWER_PREVIEW, AnswerEntry, AuthSummary, ForwardEntry, ForwardMode, Outcome, RecordingSummary, ReplayEntry,
-    RequestEntry, SessionSummary, TokenCheck, UpstreamBrief,
+    ANSWER_PREVIEW, AnswerEntry, AuthSummary, ForwardEntry, ForwardMode, Outcome, RecordingAnalysis, RecordingSummary,
+    ReplayEntry, RequestEntry, Review, SessionSummary, TokenCheck, UpstreamBrief, Verdict,
 };
 
 /// One result row's columns, by name. Integers are 64-bit, as both stores keep them.
@@ -72,6 +72,7 @@ pub(crate) trait Fields {
 
 /// A recording list entry, from the columns the backends' recording queries select.
 pub(crate) fn recording<F: Fields>(row: &F) -> Result<RecordingSummary, F::Error> {
+    let (review, analysis) = review_and_analysis(row)?;
     let sample_rate: u32 = row.small("sample_rate")?;
     let channels: u16 = row.small("channels")?;
     let info = AudioInfo {
@@ -117,9 +118,30 @@ pub(crate) fn recording<F: Fields>(row: &F) -> Result<RecordingSummary, F::Error
         part_content_type: row.text("part_content_type")?,
         pinned: row.flag("pinned")?,
         imported_from: row.text("imported_from")?,
+        review,
+        analysis,
         upstream,
         audio: info,
     })
+}
+
+/// A recording's review and analysis from the `review_json` (an array:
+/// verdict, note, tags, markers, reviewed_at) and `analysis_json` columns; an
+/// unreadable review reads as none rather than failing the list.
+fn review_and_analysis<F: Fields>(row: &F) -> Result<(Review, Option<RecordingAnalysis>), F::Error> {
+    let review = row
+        .text("review_json")?
+        .and_then(|text| serde_json::from_str::<(String, String, Vec<String>, Vec<_>, Option<String>)>(&text).ok())
+        .map(|(verdict, note, tags, markers, reviewed_at)| Review {
+            verdict: Verdict::from_name(&verdict).unwrap_or_default(),
+            note,
+            tags,
+            markers,
+            reviewed_at,
+        })
+        .unwrap_or_default();
+    let analysis = row.text("analysis_json")?.and_then(|text| serde_json::from_str(&text).ok());
+    Ok((review, analysis))
 }
 
 /// A call, from `session_id`, `recording_count`, `first_received_at`, … columns.
@@ -133,6 +155,8 @@ pub(crate) fn session<F: Fields>(row: &F) -> Result<SessionSummary, F::Error> {
         environment_id: row.must_text("environment_id")?,
         flagged_requests: row.count("flagged_requests")?,
         upstream_failures: row.count("upstream_failures")?,
+        reviewed: row.count("reviewed")?,
+        failed: row.count("failed")?,
     })
 }
 

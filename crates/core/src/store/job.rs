@@ -10,7 +10,9 @@ use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::events::Event;
-use crate::model::{Answer, ForwardMode, NewRecording, NewReplay, NewRequest, Outcome};
+use crate::model::{
+    Answer, ForwardMode, NewRecording, NewReplay, NewRequest, Outcome, RecordingAnalysis, Review, ReviewChange,
+};
 use crate::store::StoreError;
 use crate::store::lifecycle::{DeleteTarget, Removed, RetentionPolicy, Snapshot, StoreSize};
 
@@ -20,7 +22,7 @@ pub(crate) const MAX_GROUP: usize = 64;
 /// Jobs that may wait for the writer before senders wait in turn.
 pub(crate) const QUEUE: usize = 1024;
 
-/// How long a group of bookkeeping jobs alone (upstream answers) waits for
+/// How long a group of bookkeeping jobs alone (upstream answers, analyses) waits for
 /// company: a forwarded request's answer is written after the sender was
 /// answered, so on its own it would cost the next delivery a second fsync;
 /// waiting lets it ride in that delivery's transaction instead.
@@ -39,7 +41,7 @@ pub(crate) fn gather(first: Envelope, rx: &mut mpsc::Receiver<Envelope>) -> Vec<
     }
     let deadline = Instant::now() + BOOKKEEPING_WAIT;
     while group.len() < MAX_GROUP
-        && group.iter().all(|e| matches!(e.job, Job::RecordForward { .. }))
+        && group.iter().all(|e| matches!(e.job, Job::RecordForward { .. } | Job::StoreAnalysis { .. }))
         && Instant::now() < deadline
     {
         match rx.try_recv() {
@@ -116,6 +118,25 @@ pub enum Job {
     },
     /// Rebuild the database file to give free pages back (and switch on incremental vacuum).
     Compact,
+    /// Change a recording version's review (verdict, note, tags, markers) as a
+    /// delta, so changes from several apps at once all stand.
+    Review {
+        /// The recording row.
+        row: i64,
+        /// What to change.
+        change: ReviewChange,
+        /// When (RFC 3339), passed in so tests control it.
+        now: String,
+    },
+    /// Store a recording's analysis (computed outside the writer).
+    StoreAnalysis {
+        /// The recording row.
+        row: i64,
+        /// The result.
+        analysis: Box<RecordingAnalysis>,
+        /// When it was computed (RFC 3339).
+        now: String,
+    },
     /// Add a bundle's rows, all or none (see [`crate::bundle`]).
     Import {
         /// The rows, already checked.
@@ -154,6 +175,10 @@ pub enum Committed {
     },
     /// A recording's Keep changed ([`Job::Pin`]).
     Pinned,
+    /// A review changed ([`Job::Review`]); the review as it now stands.
+    Reviewed(Box<Review>),
+    /// An analysis was stored ([`Job::StoreAnalysis`]).
+    Analysed,
     /// A bundle was imported ([`Job::Import`]).
     Imported(Box<crate::bundle::ImportReport>),
     /// The file was rebuilt ([`Job::Compact`]).
@@ -205,6 +230,12 @@ impl Job {
             (_, Committed::Imported(report)) => vec![Event::Imported { added: report.added, calls: report.calls }],
             (_, Committed::Restored { restored }) => vec![Event::Restored { restored: *restored }],
             (Job::Pin { row, pinned }, Committed::Pinned) => vec![Event::Pinned { row: *row, pinned: *pinned }],
+            (Job::Review { row, .. }, Committed::Reviewed(review)) => {
+                vec![Event::Reviewed { row: *row, verdict: review.verdict }]
+            }
+            (Job::StoreAnalysis { row, analysis, .. }, Committed::Analysed) => {
+                vec![Event::Analysed { row: *row, flags: analysis.flags.clone() }]
+            }
             _ => Vec::new(),
         }
     }

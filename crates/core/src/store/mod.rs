@@ -33,7 +33,7 @@ pub use postgres::{PostgresStore, TlsMode};
 pub use sqlite::{BUSY_TIMEOUT, DB_FILE, SqliteStore, WAL_SOFT_LIMIT};
 
 use crate::events::Event;
-use crate::model::{RecordingSummary, ReplayEntry, RequestEntry, SessionSummary};
+use crate::model::{RecordingSummary, ReplayEntry, RequestEntry, SessionSummary, TagCount};
 
 /// Whose replays to list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,6 +88,9 @@ pub enum StoreError {
     /// The writer thread is gone (the process is shutting down).
     #[error("the database writer has stopped")]
     WriterGone,
+    /// Something else went wrong; the message says what.
+    #[error("{0}")]
+    Failed(String),
 }
 
 impl StoreError {
@@ -208,6 +211,13 @@ pub trait Backend: Send + Sync + fmt::Debug {
 
     /// How big the store is, and how much compaction would give back.
     fn size(&self) -> Result<StoreSize, StoreError>;
+
+    /// Recording rows lacking an analysis by `analyzer` (or a newer one),
+    /// oldest first, at most `limit`, and how many there are in all.
+    fn unanalysed(&self, analyzer: u32, limit: usize) -> Result<(Vec<i64>, u64), StoreError>;
+
+    /// Every review tag in use, most used first (the UI suggests them).
+    fn tags(&self) -> Result<Vec<TagCount>, StoreError>;
 
     /// The rows of the calls `selection` picks, as a call bundle carries them.
     fn bundle_rows(&self, selection: &crate::bundle::Selection) -> Result<Snapshot, StoreError>;

@@ -33,6 +33,9 @@ pub(crate) trait Tables {
     /// Inserts one row as given.
     fn insert(&self, table: &str, columns: &[String], row: &[Cell]) -> Result<(), Self::Error>;
 
+    /// Inserts a review unless its recording has one here already (which then keeps its own).
+    fn insert_review(&self, columns: &[String], row: &[Cell]) -> Result<(), Self::Error>;
+
     /// Gives a detached request its recording and body back.
     fn reattach(
         &self,
@@ -179,6 +182,7 @@ pub(crate) fn restore<T: Tables>(db: &T, snapshot: &Snapshot) -> Result<Removed,
         }
     }
     restore_children(db, snapshot, &request_ids, &recording_ids)?;
+    put_reviews(db, snapshot, &recording_ids)?;
     restored.calls = db.calls_of(&recording_ids.values().copied().collect::<Vec<_>>())?;
     Ok(restored)
 }
@@ -208,6 +212,22 @@ fn restore_children<T: Tables>(
             set(&mut row, rows.index("recording_row"), remap(recording_ids, rows.integer(original, "recording_row")));
             db.insert("replays", &table.columns, &row)?;
         }
+    }
+    Ok(())
+}
+
+/// Puts reviews back on their (remapped) recordings; a recording that has a
+/// review here already keeps its own (an import of a call reviewed on both sides).
+fn put_reviews<T: Tables>(db: &T, snapshot: &Snapshot, recording_ids: &HashMap<i64, i64>) -> Result<(), T::Error> {
+    let Some(table) = find(snapshot, "reviews") else { return Ok(()) };
+    let rows = Rows { table };
+    for original in &table.rows {
+        let mut row = original.clone();
+        let Some(new) = rows.integer(original, "recording_row").and_then(|old| recording_ids.get(&old).copied()) else {
+            continue;
+        };
+        set(&mut row, rows.index("recording_row"), Some(new));
+        db.insert_review(&table.columns, &row)?;
     }
     Ok(())
 }
@@ -269,6 +289,7 @@ pub(crate) fn import<T: Tables>(db: &T, snapshot: &Snapshot, origin: &str) -> Re
     }
     import_requests(db, snapshot, &mut done, &mut report, &mut sessions)?;
     import_children(db, snapshot, &done)?;
+    put_reviews(db, snapshot, &done.recordings)?;
     sessions.remove("");
     report.calls = sessions.len() as u64;
     Ok(report)

@@ -67,6 +67,7 @@ pub(super) fn delete(db: &Db<'_>, target: &DeleteTarget) -> Result<(Removed, Sna
             TableRows { table: DETACHED_TABLE.to_string(), ..db.take("requests", DETACHED, &both)? },
             db.take("forwards", "request_id = ANY($1)", &[&requests])?,
             db.take("replays", replays, &both)?,
+            db.take("reviews", "recording_row = ANY($1)", &[&recordings])?,
         ],
     };
     let totals = db.query_one(
@@ -79,6 +80,9 @@ pub(super) fn delete(db: &Db<'_>, target: &DeleteTarget) -> Result<(Removed, Sna
         .map(|r| r.try_get(0))
         .collect::<Result<_, _>>()?;
     db.execute(&format!("DELETE FROM replays WHERE {replays}"), &both)?;
+    // The analysis is derived from the audio: it goes with it and is computed again after an Undo.
+    db.execute("DELETE FROM reviews WHERE recording_row = ANY($1)", &[&recordings])?;
+    db.execute("DELETE FROM analyses WHERE recording_row = ANY($1)", &[&recordings])?;
     db.execute("DELETE FROM forwards WHERE request_id = ANY($1)", &[&requests])?;
     // Requests that delivered a removed recording stay in the log, without the body that carried it.
     db.execute(
@@ -155,8 +159,19 @@ pub(super) fn bundle_rows(db: &Db<'_>, selection: &crate::bundle::Selection) -> 
             db.take("requests", "id = ANY($1)", &[&requests])?,
             db.take("forwards", "request_id = ANY($1)", &[&requests])?,
             db.take("replays", "request_id = ANY($2) OR recording_row = ANY($1)", &[&recordings, &requests])?,
+            db.take("reviews", "recording_row = ANY($1)", &[&recordings])?,
         ],
     })
+}
+
+/// `INSERT INTO table (columns) VALUES (row) then`, the cells converted to the columns' types.
+fn insert_cells(db: &Db<'_>, table: &str, columns: &[String], row: &[Cell], then: &str) -> Result<(), StoreError> {
+    let marks = (1..=columns.len()).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
+    let cells: Vec<CellParam<'_>> = row.iter().map(CellParam).collect();
+    let params: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> =
+        cells.iter().map(|c| c as &(dyn tokio_postgres::types::ToSql + Sync)).collect();
+    db.execute(&format!("INSERT INTO {table} ({}) VALUES ({marks}) {then}", columns.join(", ")), &params)?;
+    Ok(())
 }
 
 /// What restore and import need from PostgreSQL, inside the writer's transaction.
@@ -177,12 +192,11 @@ impl Tables for Db<'_> {
     }
 
     fn insert(&self, table: &str, columns: &[String], row: &[Cell]) -> Result<(), StoreError> {
-        let marks = (1..=columns.len()).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
-        let cells: Vec<CellParam<'_>> = row.iter().map(CellParam).collect();
-        let params: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> =
-            cells.iter().map(|c| c as &(dyn tokio_postgres::types::ToSql + Sync)).collect();
-        self.execute(&format!("INSERT INTO {table} ({}) VALUES ({marks})", columns.join(", ")), &params)?;
-        Ok(())
+        insert_cells(self, table, columns, row, "")
+    }
+
+    fn insert_review(&self, columns: &[String], row: &[Cell]) -> Result<(), StoreError> {
+        insert_cells(self, "reviews", columns, row, "ON CONFLICT (recording_row) DO NOTHING")
     }
 
     fn reattach(

@@ -20,6 +20,7 @@ mod migrate;
 mod notify;
 mod recordings;
 mod requests;
+mod reviews;
 mod sessions;
 mod sql;
 mod writer;
@@ -34,7 +35,7 @@ pub(crate) use connect::{Target, redact_url};
 
 use self::sql::Db;
 use crate::events::{self, Event};
-use crate::model::{RecordingSummary, ReplayEntry, RequestEntry, SessionSummary};
+use crate::model::{RecordingSummary, ReplayEntry, RequestEntry, SessionSummary, TagCount};
 use crate::store::{Backend, Filter, Page, RecordingDetail, ReplayOf, Snapshot, StoreError, StoreSize, Writer};
 
 /// A runtime that may be dropped anywhere, even inside another runtime's task
@@ -230,6 +231,14 @@ impl Backend for PostgresStore {
 
     fn size(&self) -> Result<StoreSize, StoreError> {
         self.read(lifecycle::size)
+    }
+
+    fn unanalysed(&self, analyzer: u32, limit: usize) -> Result<(Vec<i64>, u64), StoreError> {
+        self.read(move |db| reviews::unanalysed(db, analyzer, limit))
+    }
+
+    fn tags(&self) -> Result<Vec<TagCount>, StoreError> {
+        self.read(reviews::tags)
     }
 
     fn bundle_rows(&self, selection: &crate::bundle::Selection) -> Result<Snapshot, StoreError> {

@@ -7,6 +7,7 @@
 
 use serde_json::Value;
 
+use super::reviews::REVIEW_COLUMNS;
 use super::sql::Db;
 use crate::model::{NewRecording, Outcome, RecordingSummary};
 use crate::store::rows::{self, Version};
@@ -21,17 +22,21 @@ fn list_of(rows: Vec<tokio_postgres::Row>) -> Result<Vec<RecordingSummary>, Stor
 pub(super) fn list(db: &Db<'_>, session_id: Option<&str>) -> Result<Vec<RecordingSummary>, StoreError> {
     match session_id {
         Some(session) => list_of(db.query(
-            &format!("SELECT {COLUMNS} FROM recordings WHERE session_id = $1 ORDER BY received_at, id"),
+            &format!(
+                "SELECT {COLUMNS}, {REVIEW_COLUMNS} FROM recordings WHERE session_id = $1 ORDER BY received_at, id"
+            ),
             &[&session],
         )?),
-        None => list_of(db.query(&format!("SELECT {COLUMNS} FROM recordings ORDER BY received_at, id"), &[])?),
+        None => list_of(
+            db.query(&format!("SELECT {COLUMNS}, {REVIEW_COLUMNS} FROM recordings ORDER BY received_at, id"), &[])?,
+        ),
     }
 }
 
 /// A recording by full id or unique prefix; the newest version unless one is named.
 pub(super) fn find(db: &Db<'_>, id: &str, version: Option<u32>) -> Result<RecordingSummary, StoreError> {
     let sql = format!(
-        "SELECT {COLUMNS} FROM recordings
+        "SELECT {COLUMNS}, {REVIEW_COLUMNS} FROM recordings
          WHERE recording_id = $1 AND ($2::BIGINT IS NULL OR version = $2) ORDER BY version DESC LIMIT 1"
     );
     let version = version.map(i64::from);
@@ -62,7 +67,7 @@ pub(super) fn find(db: &Db<'_>, id: &str, version: Option<u32>) -> Result<Record
 
 /// One recording version by row id.
 pub(super) fn by_row(db: &Db<'_>, row: i64) -> Result<RecordingSummary, StoreError> {
-    match db.query_opt(&format!("SELECT {COLUMNS} FROM recordings WHERE id = $1"), &[&row])? {
+    match db.query_opt(&format!("SELECT {COLUMNS}, {REVIEW_COLUMNS} FROM recordings WHERE id = $1"), &[&row])? {
         Some(found) => fields::recording(&found),
         None => Err(StoreError::NotFound { what: "recording row", id: row.to_string() }),
     }

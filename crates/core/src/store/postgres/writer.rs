@@ -16,7 +16,7 @@ use std::sync::Arc;
 use tokio::sync::mpsc;
 
 use super::sql::Db;
-use super::{Shared, answers, lifecycle, notify, recordings, requests};
+use super::{Shared, answers, lifecycle, notify, recordings, requests, reviews};
 use crate::events::Event;
 use crate::store::job::{self, Envelope, gather};
 use crate::store::{Committed, Job, Logged, StoreError, Writer, rows};
@@ -173,6 +173,10 @@ fn apply(db: &Db<'_>, envelope: &Envelope) -> Result<Committed, StoreError> {
             Ok(Committed::Deleted { removed, snapshot: Box::default() })
         }
         Job::Import { snapshot, origin } => Ok(Committed::Imported(Box::new(rows::import(db, snapshot, origin)?))),
+        Job::Review { row, change, now } => Ok(Committed::Reviewed(Box::new(reviews::apply(db, *row, change, now)?))),
+        Job::StoreAnalysis { row, analysis, now } => {
+            reviews::store_analysis(db, *row, analysis, crate::analysis::ANALYZER, now).map(|()| Committed::Analysed)
+        }
         // Taken out of the group before it is committed (see `write_loop`).
         Job::Compact => Err(StoreError::postgres("compaction cannot run inside a group".into(), None)),
     }

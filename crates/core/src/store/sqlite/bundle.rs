@@ -51,6 +51,7 @@ pub(super) fn bundle_rows(conn: &mut Connection, selection: &Selection) -> rusql
                 "request_id IN (SELECT id FROM temp.doomed_requests)
                  OR recording_row IN (SELECT id FROM temp.doomed_recordings)",
             )?,
+            take(&tx, "reviews", "recording_row IN (SELECT id FROM temp.doomed_recordings)")?,
         ],
     };
     tx.commit()?;

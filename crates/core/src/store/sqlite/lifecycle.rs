@@ -13,7 +13,7 @@ use crate::store::rows::{DETACHED_TABLE, Rows, Tables};
 use crate::store::{Cell, DeleteTarget, Removed, RetentionPolicy, Snapshot, StoreSize, TableRows};
 
 /// A failure with Earshot's own words, for the writer to report.
-fn refuse(message: String) -> rusqlite::Error {
+pub(super) fn refuse(message: String) -> rusqlite::Error {
     rusqlite::Error::ToSqlConversionFailure(message.into())
 }
 
@@ -104,6 +104,7 @@ pub(super) fn delete(conn: &Connection, target: &DeleteTarget) -> rusqlite::Resu
             TableRows { table: DETACHED_TABLE.to_string(), ..take(conn, "requests", &format!("({DETACHED})"))? },
             take(conn, "forwards", "request_id IN (SELECT id FROM temp.doomed_requests)")?,
             take(conn, "replays", replays)?,
+            take(conn, "reviews", "recording_row IN (SELECT id FROM temp.doomed_recordings)")?,
         ],
     };
     let (recordings, bytes): (i64, i64) = conn.query_row(
@@ -116,6 +117,13 @@ pub(super) fn delete(conn: &Connection, target: &DeleteTarget) -> rusqlite::Resu
         .query_map([], |r| r.get(0))?
         .collect::<Result<_, _>>()?;
     conn.execute(&format!("DELETE FROM replays WHERE {replays}"), [])?;
+    // The analysis is derived from the audio: it goes with it and is computed again after an Undo.
+    for table in ["reviews", "analyses"] {
+        conn.execute(
+            &format!("DELETE FROM {table} WHERE recording_row IN (SELECT id FROM temp.doomed_recordings)"),
+            [],
+        )?;
+    }
     conn.execute("DELETE FROM forwards WHERE request_id IN (SELECT id FROM temp.doomed_requests)", [])?;
     // Requests that delivered a removed recording stay in the log, without the body that carried it.
     conn.execute(
@@ -144,6 +152,14 @@ fn to_value(cell: &Cell) -> Value {
     }
 }
 
+/// `INSERT INTO table (columns) VALUES (row) then`.
+fn insert_cells(conn: &Connection, table: &str, columns: &[String], row: &[Cell], then: &str) -> rusqlite::Result<()> {
+    let marks = (1..=columns.len()).map(|i| format!("?{i}")).collect::<Vec<_>>().join(", ");
+    conn.prepare_cached(&format!("INSERT INTO {table} ({}) VALUES ({marks}) {then}", columns.join(", ")))?
+        .execute(rusqlite::params_from_iter(row.iter().map(to_value)))?;
+    Ok(())
+}
+
 /// What restore and import need from SQLite, inside the writer's transaction.
 impl Tables for Connection {
     type Error = rusqlite::Error;
@@ -164,10 +180,11 @@ impl Tables for Connection {
     }
 
     fn insert(&self, table: &str, columns: &[String], row: &[Cell]) -> rusqlite::Result<()> {
-        let marks = (1..=columns.len()).map(|i| format!("?{i}")).collect::<Vec<_>>().join(", ");
-        self.prepare_cached(&format!("INSERT INTO {table} ({}) VALUES ({marks})", columns.join(", ")))?
-            .execute(rusqlite::params_from_iter(row.iter().map(to_value)))?;
-        Ok(())
+        insert_cells(self, table, columns, row, "")
+    }
+
+    fn insert_review(&self, columns: &[String], row: &[Cell]) -> rusqlite::Result<()> {
+        insert_cells(self, "reviews", columns, row, "ON CONFLICT (recording_row) DO NOTHING")
     }
 
     fn reattach(&self, id: i64, recording_row: Option<i64>, body: &Cell, body_audio_at: &Cell) -> rusqlite::Result<()> {

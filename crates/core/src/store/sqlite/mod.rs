@@ -12,6 +12,7 @@ mod lifecycle;
 mod migrate;
 pub(in crate::store) mod recordings;
 pub(in crate::store) mod requests;
+pub(in crate::store) mod reviews;
 pub(in crate::store) mod sessions;
 mod writer;
 
@@ -25,7 +26,7 @@ use tokio::sync::broadcast;
 pub use writer::WAL_SOFT_LIMIT;
 
 use crate::events::{self, Event};
-use crate::model::{RecordingSummary, ReplayEntry, RequestEntry, SessionSummary};
+use crate::model::{RecordingSummary, ReplayEntry, RequestEntry, SessionSummary, TagCount};
 use crate::store::fields::Fields;
 use crate::store::{Backend, Filter, Page, RecordingDetail, ReplayOf, StoreError, StoreSize, Writer};
 
@@ -164,6 +165,14 @@ impl Backend for SqliteStore {
 
     fn replay(&self, id: i64) -> Result<ReplayEntry, StoreError> {
         answers::replay(&self.connect()?, id)
+    }
+
+    fn unanalysed(&self, analyzer: u32, limit: usize) -> Result<(Vec<i64>, u64), StoreError> {
+        reviews::unanalysed(&self.connect()?, analyzer, limit)
+    }
+
+    fn tags(&self) -> Result<Vec<TagCount>, StoreError> {
+        reviews::tags(&self.connect()?)
     }
 
     fn bundle_rows(&self, selection: &crate::bundle::Selection) -> Result<crate::store::Snapshot, StoreError> {

@@ -6,6 +6,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::Value;
 
 use super::json_column;
+use super::reviews::REVIEW_COLUMNS;
 use crate::model::{NewRecording, Outcome, RecordingSummary};
 use crate::store::fields;
 use crate::store::rows::{self, Tables, Version};
@@ -29,11 +30,13 @@ pub(super) fn list(conn: &Connection, session_id: Option<&str>) -> Result<Vec<Re
     // Two statements, not `?1 IS NULL OR …`, so one call's list uses the session index.
     let rows = match session_id {
         Some(session) => conn
-            .prepare(&format!("SELECT {COLUMNS} FROM recordings WHERE session_id = ?1 ORDER BY received_at, id"))?
+            .prepare(&format!(
+                "SELECT {COLUMNS}, {REVIEW_COLUMNS} FROM recordings WHERE session_id = ?1 ORDER BY received_at, id"
+            ))?
             .query_map([session], from_row)?
             .collect::<Result<_, _>>()?,
         None => conn
-            .prepare(&format!("SELECT {COLUMNS} FROM recordings ORDER BY received_at, id"))?
+            .prepare(&format!("SELECT {COLUMNS}, {REVIEW_COLUMNS} FROM recordings ORDER BY received_at, id"))?
             .query_map([], from_row)?
             .collect::<Result<_, _>>()?,
     };
@@ -43,7 +46,7 @@ pub(super) fn list(conn: &Connection, session_id: Option<&str>) -> Result<Vec<Re
 /// A recording by full id or unique prefix; the newest version unless one is named.
 pub(super) fn find(conn: &Connection, id: &str, version: Option<u32>) -> Result<RecordingSummary, StoreError> {
     let sql = format!(
-        "SELECT {COLUMNS} FROM recordings
+        "SELECT {COLUMNS}, {REVIEW_COLUMNS} FROM recordings
          WHERE recording_id = ?1 AND (?2 IS NULL OR version = ?2) ORDER BY version DESC LIMIT 1"
     );
     if let Some(found) = conn.query_row(&sql, params![id, version], from_row).optional()? {
@@ -66,7 +69,7 @@ pub(super) fn find(conn: &Connection, id: &str, version: Option<u32>) -> Result<
 
 /// One recording version by row id.
 pub(super) fn by_row(conn: &Connection, row: i64) -> Result<RecordingSummary, StoreError> {
-    conn.query_row(&format!("SELECT {COLUMNS} FROM recordings WHERE id = ?1"), [row], from_row)
+    conn.query_row(&format!("SELECT {COLUMNS}, {REVIEW_COLUMNS} FROM recordings WHERE id = ?1"), [row], from_row)
         .optional()?
         .ok_or_else(|| StoreError::NotFound { what: "recording row", id: row.to_string() })
 }

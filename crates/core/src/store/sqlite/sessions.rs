@@ -3,6 +3,7 @@
 
 use rusqlite::{Connection, params};
 
+use super::reviews::reviewed_counts;
 use super::{FLAGGED, UPSTREAM_FAILED, page_limit};
 use crate::model::{SessionSummary, TokenCheck};
 use crate::store::fields::{self, Fields};
@@ -20,8 +21,10 @@ pub(in crate::store) fn all_sql() -> String {
                 MAX(r.assistant_id) AS assistant_id, MAX(r.environment_id) AS environment_id,
                 (SELECT COUNT(*) FROM requests q WHERE q.session_id = r.session_id AND {FLAGGED}) AS flagged_requests,
                 (SELECT COUNT(*) FROM requests q JOIN forwards f ON f.request_id = q.id
-                 WHERE q.session_id = r.session_id AND {UPSTREAM_FAILED}) AS upstream_failures
-         FROM recordings r GROUP BY r.session_id ORDER BY MAX(r.received_at) DESC, r.session_id"
+                 WHERE q.session_id = r.session_id AND {UPSTREAM_FAILED}) AS upstream_failures,
+                {}
+         FROM recordings r GROUP BY r.session_id ORDER BY MAX(r.received_at) DESC, r.session_id",
+        reviewed_counts("r.session_id")
     )
 }
 
@@ -44,10 +47,11 @@ pub(in crate::store) fn page_sql() -> String {
         SELECT s.*, COALESCE(flag.flagged, 0) AS flagged_requests,
                (SELECT COUNT(*) FROM requests q JOIN forwards f ON f.request_id = q.id
                 WHERE q.session_id = s.session_id AND {UPSTREAM_FAILED}) AS upstream_failures,
-               COUNT(*) OVER () AS total
+               {}, COUNT(*) OVER () AS total
         FROM s LEFT JOIN flag ON flag.session_id = s.session_id
         WHERE (?6 = 0 OR flag.flagged > 0)
-        ORDER BY last_received_at DESC, s.session_id LIMIT ?7 OFFSET ?8"
+        ORDER BY last_received_at DESC, s.session_id LIMIT ?7 OFFSET ?8",
+        reviewed_counts("s.session_id")
     )
 }
 
@@ -122,8 +126,10 @@ fn recent(conn: &Connection, offset: usize, count: usize) -> Result<Page<Session
                 MAX(environment_id) AS environment_id,
                 (SELECT COUNT(*) FROM requests q WHERE q.session_id = ?1 AND {FLAGGED}) AS flagged_requests,
                 (SELECT COUNT(*) FROM requests q JOIN forwards f ON f.request_id = q.id
-                 WHERE q.session_id = ?1 AND {UPSTREAM_FAILED}) AS upstream_failures
-         FROM recordings WHERE session_id = ?1"
+                 WHERE q.session_id = ?1 AND {UPSTREAM_FAILED}) AS upstream_failures,
+                {}
+         FROM recordings WHERE session_id = ?1",
+        reviewed_counts("?1")
     ))?;
     let items = order
         .into_iter()

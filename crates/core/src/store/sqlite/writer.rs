@@ -13,7 +13,7 @@ use std::time::Duration;
 use rusqlite::{Connection, TransactionBehavior};
 use tokio::sync::{broadcast, mpsc};
 
-use super::{SqliteStore, answers, lifecycle, recordings, requests};
+use super::{SqliteStore, answers, lifecycle, recordings, requests, reviews};
 use crate::events::Event;
 use crate::store::job::{self, Envelope, gather};
 use crate::store::rows;
@@ -250,6 +250,10 @@ fn apply(conn: &Connection, envelope: &Envelope) -> rusqlite::Result<Committed> 
             Ok(Committed::Deleted { removed, snapshot: Box::default() })
         }
         Job::Import { snapshot, origin } => Ok(Committed::Imported(Box::new(rows::import(conn, snapshot, origin)?))),
+        Job::Review { row, change, now } => Ok(Committed::Reviewed(Box::new(reviews::apply(conn, *row, change, now)?))),
+        Job::StoreAnalysis { row, analysis, now } => {
+            reviews::store_analysis(conn, *row, analysis, crate::analysis::ANALYZER, now).map(|()| Committed::Analysed)
+        }
         // Taken out of the group before it is committed (see `write_loop`).
         Job::Compact => Err(rusqlite::Error::InvalidQuery),
     }
