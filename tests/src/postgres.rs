@@ -160,6 +160,21 @@ impl PgServer {
         self.url(&name)
     }
 
+    /// Runs `sql` with `psql` in database `name`; its output.
+    pub fn psql(&self, name: &str, sql: &str) -> String {
+        let port = self.port.to_string();
+        let binary = self.bin.join("psql");
+        let args = ["-h", "127.0.0.1", "-p", &port, "-U", "postgres", "-d", name, "-At", "-c", sql];
+        let out = Command::new(binary).args(args).stdin(Stdio::null()).output().unwrap();
+        assert!(out.status.success(), "psql {sql}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// The database name in `url` (from [`PgServer::database`]).
+    pub fn name_of(url: &str) -> &str {
+        url.rsplit('/').next().unwrap_or_default().split('?').next().unwrap_or_default()
+    }
+
     /// The URL of database `name`.
     pub fn url(&self, name: &str) -> String {
         format!("postgres://postgres@127.0.0.1:{}/{name}?sslmode=disable", self.port)

@@ -54,6 +54,7 @@ pub fn open_store(dir: &TempDir) -> Store {
 }
 
 /// Runs each test twice, as `NAME::sqlite` and `NAME::postgres`.
+#[allow(unused_macros)]
 macro_rules! both {
     ($( $(#[$attr:meta])* async fn $name:ident() $body:block )*) => {$(
         mod $name {
@@ -96,6 +97,7 @@ macro_rules! both {
         }
     )*};
 }
+#[allow(unused_imports)]
 pub(crate) use both;
 
 /// The tests' "now": tokens are signed and checked against it.

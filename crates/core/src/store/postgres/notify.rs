@@ -24,6 +24,9 @@ use crate::store::{Removed, StoreError};
 /// The notification channel.
 pub(super) const CHANNEL: &str = "earshot";
 
+/// The `application_name` of the listening connection.
+pub(crate) const LISTENER_NAME: &str = "earshot-listen";
+
 /// Wait between attempts to reach a server that is down.
 const RECONNECT: Duration = Duration::from_millis(500);
 
@@ -81,7 +84,10 @@ async fn session(
     events: &broadcast::Sender<Event>,
     seen: &mut Option<Seen>,
 ) -> Result<(), StoreError> {
-    let (client, mut connection) = target.config().connect(target.tls()?).await?;
+    let mut config = target.config().clone();
+    // Named so an operator (or a test) can tell the listening connection from the pool's.
+    config.application_name(LISTENER_NAME);
+    let (client, mut connection) = config.connect(target.tls()?).await?;
     let (tx, mut rx) = mpsc::unbounded_channel();
     tokio::spawn(async move {
         while let Some(message) = poll_fn(|cx| connection.poll_message(cx)).await {
