@@ -62,6 +62,19 @@ pub fn run_ok(data_dir: &Path, args: &[&str]) -> String {
     String::from_utf8(output.stdout).expect("utf-8 output")
 }
 
+/// `size` bytes of μ-law that differ for every `seed` (xorshift), so every upload is new audio.
+pub fn noise(seed: usize, size: usize) -> Vec<u8> {
+    let mut state = (seed as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..size)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state as u8
+        })
+        .collect()
+}
+
 /// A running `earshot serve`, killed on drop.
 pub struct Server {
     child: Child,

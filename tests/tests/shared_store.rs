@@ -14,23 +14,10 @@ use chrono::Utc;
 use earshot_core::sample::{self, CallIds, Packaging};
 use earshot_core::{Store, StoreUrl};
 use earshot_tests::postgres::PgServer;
-use earshot_tests::{Server, run_ok};
+use earshot_tests::{Server, noise as audio, run_ok};
 use futures_util::StreamExt;
 use sha2::{Digest, Sha256};
 use tempfile::TempDir;
-
-/// `size` bytes of μ-law that differ for every `seed`.
-fn audio(seed: usize, size: usize) -> Vec<u8> {
-    let mut state = (seed as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    (0..size)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state as u8
-        })
-        .collect()
-}
 
 async fn upload(client: &reqwest::Client, url: &str, id: &str, audio: &[u8]) -> Option<u16> {
     let ids = CallIds {

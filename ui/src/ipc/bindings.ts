@@ -141,7 +141,15 @@ flagged_requests: number,
 /**
  * Forwarded requests of this call whose upstream answer was not 2xx.
  */
-upstream_failures: number, };
+upstream_failures: number, 
+/**
+ * Recordings with a verdict other than unreviewed.
+ */
+reviewed: number, 
+/**
+ * Recordings judged `fail`.
+ */
+failed: number, };
 
 export type RecordingSummary = { 
 /**
@@ -243,7 +251,15 @@ pinned: boolean,
 /**
  * The bundle it was imported from, if it was.
  */
-imported_from: string | null, };
+imported_from: string | null, 
+/**
+ * The QA review (the default when nobody has reviewed it).
+ */
+review: Review, 
+/**
+ * Levels, silence, speech and flags; `None` until it has been analysed.
+ */
+analysis: RecordingAnalysis | null, };
 
 export type RequestEntry = { 
 /**
@@ -675,7 +691,23 @@ row: number,
 /**
  * Kept or not.
  */
-pinned: boolean, } | { "type": "store_fault", 
+pinned: boolean, } | { "type": "reviewed", 
+/**
+ * The recording row.
+ */
+row: number, 
+/**
+ * Its verdict now.
+ */
+verdict: Verdict, } | { "type": "analysed", 
+/**
+ * The recording row.
+ */
+row: number, 
+/**
+ * The flags it raised.
+ */
+flags: Array<Flag>, } | { "type": "store_fault", 
 /**
  * What SQLite reported.
  */
@@ -723,7 +755,29 @@ forward: ForwardInfo,
 /**
  * The retention policy in force (both limits `null`: off).
  */
-retention: RetentionPolicy, };
+retention: RetentionPolicy, 
+/**
+ * The store in use and the one saved for the next start.
+ */
+store: StoreInfo, };
+
+export type StoreInfo = { 
+/**
+ * The store open now: the database file, or `postgres://user@host:port/db`.
+ */
+running: string, 
+/**
+ * Whether that is the shared PostgreSQL store.
+ */
+shared: boolean, 
+/**
+ * The shared store saved in settings (`null`: this computer's), described.
+ */
+saved: string | null, 
+/**
+ * Whether the saved choice differs from the running one (it takes effect at the next start).
+ */
+restart_needed: boolean, };
 
 export type IpcError = { 
 /**

@@ -10,6 +10,7 @@
 //!
 //! This module does not know HTTP or the UI; it stores what it is given.
 
+mod apply;
 mod fields;
 mod job;
 mod lifecycle;
@@ -139,6 +140,25 @@ impl StoreUrl {
                 postgres::Target::parse(url).map_or_else(|_| postgres::redact_url(url), |t| t.describe())
             }
         }
+    }
+
+    /// The same URL with `password` set in it (percent-encoded), for saving
+    /// what the app's password field was given; SQLite URLs come back as they were.
+    pub fn with_password(&self, password: &str) -> StoreUrl {
+        let StoreUrl::Postgres(url) = self else { return self.clone() };
+        let Some((scheme, rest)) = url.split_once("://") else { return self.clone() };
+        let end = rest.find(['/', '?']).unwrap_or(rest.len());
+        let (authority, tail) = rest.split_at(end);
+        let Some((userinfo, host)) = authority.rsplit_once('@') else { return self.clone() };
+        let user = userinfo.split_once(':').map_or(userinfo, |(user, _)| user);
+        let encoded: String = password
+            .bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
+                other => format!("%{other:02X}"),
+            })
+            .collect();
+        StoreUrl::Postgres(format!("{scheme}://{user}:{encoded}@{host}{tail}"))
     }
 
     /// Whether this is the shared store.

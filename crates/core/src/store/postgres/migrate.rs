@@ -44,19 +44,8 @@ fn apply(db: &Db<'_>) -> Result<(), StoreError> {
 
 #[cfg(test)]
 mod tests {
-    use super::MIGRATIONS;
-
     #[test]
     fn every_file_in_the_folder_is_a_migration_in_name_order() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations/postgres");
-        let mut files: Vec<String> = std::fs::read_dir(dir)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .filter(|n| n.ends_with(".sql"))
-            .collect();
-        files.sort();
-        let listed: Vec<String> = MIGRATIONS.iter().map(|(name, _)| name.to_string()).collect();
-        assert_eq!(listed, files);
-        assert!(MIGRATIONS[0].1.contains("CREATE TABLE recordings"));
+        crate::store::sqlite::migrate::assert_lists_the_folder("postgres", super::MIGRATIONS);
     }
 }

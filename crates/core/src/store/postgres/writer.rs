@@ -18,8 +18,12 @@ use tokio::sync::mpsc;
 use super::sql::Db;
 use super::{Shared, answers, lifecycle, notify, recordings, requests, reviews};
 use crate::events::Event;
+use crate::model::{
+    Answer, ForwardMode, NewRecording, NewReplay, NewRequest, Outcome, RecordingAnalysis, Review, ReviewChange,
+};
+use crate::store::apply::{Writes, apply};
 use crate::store::job::{self, Envelope, gather};
-use crate::store::{Committed, Job, Logged, StoreError, Writer, rows};
+use crate::store::{Committed, DeleteTarget, Job, Removed, RetentionPolicy, Snapshot, StoreError, Writer};
 
 /// How often a job that lost a race to another listener is run again.
 const RACE_RETRIES: usize = 5;
@@ -145,40 +149,52 @@ fn apply_with_retries(db: &Db<'_>, envelope: &Envelope) -> Result<Committed, Job
     }
 }
 
-fn apply(db: &Db<'_>, envelope: &Envelope) -> Result<Committed, StoreError> {
-    let latency_us = || envelope.started.elapsed().as_micros() as i64;
-    match &envelope.job {
-        Job::StoreRecording { request, recording } => {
-            let (row, version, outcome) = recordings::insert(db, recording)?;
-            let request_id = requests::insert(db, request, outcome, Some(row), latency_us())?;
-            Ok(Committed::Logged(Logged { request_id, recording_row: Some(row), version: Some(version), outcome }))
-        }
-        Job::LogRequest { request } => {
-            let request_id = requests::insert(db, request, request.outcome, None, latency_us())?;
-            Ok(Committed::Logged(Logged { request_id, recording_row: None, version: None, outcome: request.outcome }))
-        }
-        Job::RecordForward { request_id, status, mode, answer, .. } => {
-            answers::insert_forward(db, *request_id, *status, *mode, answer)?;
-            Ok(Committed::Answered { request_id: *request_id })
-        }
-        Job::RecordReplay { replay } => Ok(Committed::Replayed { replay_id: answers::insert_replay(db, replay)? }),
-        Job::Delete { target } => {
-            let (removed, snapshot) = lifecycle::delete(db, target)?;
-            Ok(Committed::Deleted { removed, snapshot: Box::new(snapshot) })
-        }
-        Job::Restore { snapshot } => Ok(Committed::Restored { restored: rows::restore(db, snapshot)? }),
-        Job::Pin { row, pinned } => lifecycle::pin(db, *row, *pinned).map(|()| Committed::Pinned),
-        Job::Retain { policy, now } => {
-            let removed = lifecycle::retain(db, policy, now)?;
-            Ok(Committed::Deleted { removed, snapshot: Box::default() })
-        }
-        Job::Import { snapshot, origin } => Ok(Committed::Imported(Box::new(rows::import(db, snapshot, origin)?))),
-        Job::Review { row, change, now } => Ok(Committed::Reviewed(Box::new(reviews::apply(db, *row, change, now)?))),
-        Job::StoreAnalysis { row, analysis, now } => {
-            reviews::store_analysis(db, *row, analysis, crate::analysis::ANALYZER, now).map(|()| Committed::Analysed)
-        }
-        // Taken out of the group before it is committed (see `write_loop`).
-        Job::Compact => Err(StoreError::postgres("compaction cannot run inside a group".into(), None)),
+/// PostgreSQL's statements for each kind of job.
+impl Writes for Db<'_> {
+    fn recording(&self, recording: &NewRecording) -> Result<(i64, u32, Outcome), StoreError> {
+        recordings::insert(self, recording)
+    }
+
+    fn request(
+        &self,
+        request: &NewRequest,
+        outcome: Outcome,
+        row: Option<i64>,
+        latency_us: i64,
+    ) -> Result<i64, StoreError> {
+        requests::insert(self, request, outcome, row, latency_us)
+    }
+
+    fn forward(&self, request_id: i64, status: u16, mode: ForwardMode, answer: &Answer) -> Result<(), StoreError> {
+        answers::insert_forward(self, request_id, status, mode, answer)
+    }
+
+    fn replay(&self, replay: &NewReplay) -> Result<i64, StoreError> {
+        answers::insert_replay(self, replay)
+    }
+
+    fn delete(&self, target: &DeleteTarget) -> Result<(Removed, Snapshot), StoreError> {
+        lifecycle::delete(self, target)
+    }
+
+    fn pin(&self, row: i64, pinned: bool) -> Result<(), StoreError> {
+        lifecycle::pin(self, row, pinned)
+    }
+
+    fn retain(&self, policy: &RetentionPolicy, now: &str) -> Result<Removed, StoreError> {
+        lifecycle::retain(self, policy, now)
+    }
+
+    fn review(&self, row: i64, change: &ReviewChange, now: &str) -> Result<Review, StoreError> {
+        reviews::apply(self, row, change, now)
+    }
+
+    fn analysis(&self, row: i64, analysis: &RecordingAnalysis, now: &str) -> Result<(), StoreError> {
+        reviews::store_analysis(self, row, analysis, crate::analysis::ANALYZER, now)
+    }
+
+    fn not_in_a_group(&self) -> StoreError {
+        StoreError::postgres("compaction cannot run inside a group".into(), None)
     }
 }
 

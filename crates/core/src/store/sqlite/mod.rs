@@ -9,7 +9,7 @@
 pub(in crate::store) mod answers;
 mod bundle;
 mod lifecycle;
-mod migrate;
+pub(in crate::store) mod migrate;
 pub(in crate::store) mod recordings;
 pub(in crate::store) mod requests;
 pub(in crate::store) mod reviews;

@@ -15,9 +15,13 @@ use tokio::sync::{broadcast, mpsc};
 
 use super::{SqliteStore, answers, lifecycle, recordings, requests, reviews};
 use crate::events::Event;
+use crate::model::{
+    Answer, ForwardMode, NewRecording, NewReplay, NewRequest, Outcome, RecordingAnalysis, Review, ReviewChange,
+};
+use crate::store::apply::{Writes, apply};
 use crate::store::job::{self, Envelope, gather};
-use crate::store::rows;
-use crate::store::{Committed, Job, Logged, StoreError, Writer};
+use crate::store::{Committed, Job, StoreError, Writer};
+use crate::store::{DeleteTarget, Removed, RetentionPolicy, Snapshot};
 
 /// Largest WAL the writer lets stand. Under sustained load the passive
 /// checkpoints fall behind (15 s at concurrency 64 once left a 1.58 GB WAL);
@@ -203,7 +207,7 @@ fn commit_group(conn: &mut Connection, group: &[Envelope]) -> Vec<Result<Committ
     for envelope in group {
         // A savepoint per job: one failing insert must not undo its neighbours.
         let result = tx.savepoint().and_then(|sp| {
-            let done = apply(&sp, envelope)?;
+            let done = apply(&*sp, envelope)?;
             sp.commit()?;
             Ok(done)
         });
@@ -222,40 +226,52 @@ fn commit_group(conn: &mut Connection, group: &[Envelope]) -> Vec<Result<Committ
     }
 }
 
-fn apply(conn: &Connection, envelope: &Envelope) -> rusqlite::Result<Committed> {
-    let latency_us = || envelope.started.elapsed().as_micros() as i64;
-    match &envelope.job {
-        Job::StoreRecording { request, recording } => {
-            let (row, version, outcome) = recordings::insert(conn, recording)?;
-            let request_id = requests::insert(conn, request, outcome, Some(row), latency_us())?;
-            Ok(Committed::Logged(Logged { request_id, recording_row: Some(row), version: Some(version), outcome }))
-        }
-        Job::LogRequest { request } => {
-            let request_id = requests::insert(conn, request, request.outcome, None, latency_us())?;
-            Ok(Committed::Logged(Logged { request_id, recording_row: None, version: None, outcome: request.outcome }))
-        }
-        Job::RecordForward { request_id, status, mode, answer, .. } => {
-            answers::insert_forward(conn, *request_id, *status, *mode, answer)?;
-            Ok(Committed::Answered { request_id: *request_id })
-        }
-        Job::RecordReplay { replay } => Ok(Committed::Replayed { replay_id: answers::insert_replay(conn, replay)? }),
-        Job::Delete { target } => {
-            let (removed, snapshot) = lifecycle::delete(conn, target)?;
-            Ok(Committed::Deleted { removed, snapshot: Box::new(snapshot) })
-        }
-        Job::Restore { snapshot } => Ok(Committed::Restored { restored: rows::restore(conn, snapshot)? }),
-        Job::Pin { row, pinned } => lifecycle::pin(conn, *row, *pinned).map(|()| Committed::Pinned),
-        Job::Retain { policy, now } => {
-            let removed = lifecycle::retain(conn, policy, now)?;
-            Ok(Committed::Deleted { removed, snapshot: Box::default() })
-        }
-        Job::Import { snapshot, origin } => Ok(Committed::Imported(Box::new(rows::import(conn, snapshot, origin)?))),
-        Job::Review { row, change, now } => Ok(Committed::Reviewed(Box::new(reviews::apply(conn, *row, change, now)?))),
-        Job::StoreAnalysis { row, analysis, now } => {
-            reviews::store_analysis(conn, *row, analysis, crate::analysis::ANALYZER, now).map(|()| Committed::Analysed)
-        }
-        // Taken out of the group before it is committed (see `write_loop`).
-        Job::Compact => Err(rusqlite::Error::InvalidQuery),
+/// SQLite's statements for each kind of job.
+impl Writes for Connection {
+    fn recording(&self, recording: &NewRecording) -> rusqlite::Result<(i64, u32, Outcome)> {
+        recordings::insert(self, recording)
+    }
+
+    fn request(
+        &self,
+        request: &NewRequest,
+        outcome: Outcome,
+        row: Option<i64>,
+        latency_us: i64,
+    ) -> rusqlite::Result<i64> {
+        requests::insert(self, request, outcome, row, latency_us)
+    }
+
+    fn forward(&self, request_id: i64, status: u16, mode: ForwardMode, answer: &Answer) -> rusqlite::Result<()> {
+        answers::insert_forward(self, request_id, status, mode, answer)
+    }
+
+    fn replay(&self, replay: &NewReplay) -> rusqlite::Result<i64> {
+        answers::insert_replay(self, replay)
+    }
+
+    fn delete(&self, target: &DeleteTarget) -> rusqlite::Result<(Removed, Snapshot)> {
+        lifecycle::delete(self, target)
+    }
+
+    fn pin(&self, row: i64, pinned: bool) -> rusqlite::Result<()> {
+        lifecycle::pin(self, row, pinned)
+    }
+
+    fn retain(&self, policy: &RetentionPolicy, now: &str) -> rusqlite::Result<Removed> {
+        lifecycle::retain(self, policy, now)
+    }
+
+    fn review(&self, row: i64, change: &ReviewChange, now: &str) -> rusqlite::Result<Review> {
+        reviews::apply(self, row, change, now)
+    }
+
+    fn analysis(&self, row: i64, analysis: &RecordingAnalysis, now: &str) -> rusqlite::Result<()> {
+        reviews::store_analysis(self, row, analysis, crate::analysis::ANALYZER, now)
+    }
+
+    fn not_in_a_group(&self) -> rusqlite::Error {
+        rusqlite::Error::InvalidQuery
     }
 }
 
