@@ -3,14 +3,17 @@
 //! when the committed file drifts; `EARSHOT_WRITE_BINDINGS=1 cargo test -p
 //! earshot-desktop bindings` rewrites it.
 
-use earshot_audio::{Container, Encoding, Peak};
+use earshot_audio::{Analysis, Container, Encoding, Flag, Peak, Spectrogram};
+use earshot_core::analysis::Progress;
 use earshot_core::bundle::{BundleCall, ImportReport, Selection};
 use earshot_core::export::Format;
 use earshot_core::relay::{SimScope, Simulation, SimulationState, TokenChoice};
+use earshot_core::report::{ReportFormat, ReportSummary};
 use earshot_core::{
-    AnswerEntry, AuthMode, AuthSummary, DeleteTarget, Event, Filter, ForwardEntry, ForwardMode, ForwardSettings,
-    ListenFault, ListenerStatus, Outcome, Page, RecordingDetail, RecordingSummary, Removed, ReplayEntry, RequestDetail,
-    RequestEntry, RetentionPolicy, SessionSummary, StoreSize, TokenCheck, TunnelChoice, UpstreamBrief, VerdictFilter,
+    About, AnswerEntry, AuthMode, AuthSummary, DeleteTarget, Event, Filter, ForwardEntry, ForwardMode, ForwardSettings,
+    ListenFault, ListenerStatus, Marker, Outcome, Page, RecordingAnalysis, RecordingDetail, RecordingSummary, Removed,
+    ReplayEntry, RequestDetail, RequestEntry, RetentionPolicy, Review, ReviewChange, ReviewFilter, SessionSummary,
+    StoreSize, TagCount, TokenCheck, TunnelChoice, UpstreamBrief, Verdict, VerdictFilter,
 };
 use earshot_playback::PlayState;
 use earshot_tunnel::selftest::Outcome as HopOutcome;
@@ -21,6 +24,7 @@ use crate::commands::export::ExportProgress;
 use crate::commands::forward::ForwardInfo;
 use crate::commands::lifecycle::{BundleWritten, Compaction, Deletion};
 use crate::commands::playback::{PlayerAction, PlayerUpdate};
+use crate::commands::review::ReportProgress;
 use crate::commands::setup::{SetupInfo, StoreInfo};
 use crate::commands::tunnel::{TunnelInfo, TunnelRequest};
 use crate::commands::workbench::{CurlCommand, FieldEdit, ReplayDraft, ReplayForm, ReplayOrigin};
@@ -43,6 +47,20 @@ pub fn typescript() -> String {
         ForwardEntry::decl(&cfg),
         UpstreamBrief::decl(&cfg),
         SessionSummary::decl(&cfg),
+        Verdict::decl(&cfg),
+        Marker::decl(&cfg),
+        Review::decl(&cfg),
+        ReviewChange::decl(&cfg),
+        ReviewFilter::decl(&cfg),
+        TagCount::decl(&cfg),
+        Flag::decl(&cfg),
+        Analysis::decl(&cfg),
+        RecordingAnalysis::decl(&cfg),
+        Spectrogram::decl(&cfg),
+        Progress::decl(&cfg),
+        ReportFormat::decl(&cfg),
+        ReportSummary::decl(&cfg),
+        ReportProgress::decl(&cfg),
         RecordingSummary::decl(&cfg),
         RequestEntry::decl(&cfg),
         VerdictFilter::decl(&cfg),
@@ -93,6 +111,7 @@ pub fn typescript() -> String {
         ReplayForm::decl(&cfg),
         ReplayEntry::decl(&cfg),
         CurlCommand::decl(&cfg),
+        About::decl(&cfg),
     ];
     let mut out = String::from(
         "// Generated from the Rust types by `ts-rs` (src-tauri/src/bindings.rs). Do not edit.\n\

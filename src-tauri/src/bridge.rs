@@ -5,7 +5,8 @@
 //! status whenever it changes; `earshot://tunnel` the tunnel card's contents
 //! whenever the tunnel's status changes; `earshot://simulation` the
 //! simulated answer in force (or `null`) whenever it changes, including the
-//! core's own countdown of "the next N".
+//! core's own countdown of "the next N"; `earshot://analysis` how far the
+//! analyser's catch-up has come.
 
 use tauri::{AppHandle, Emitter, Manager, Runtime};
 use tokio::sync::broadcast::error::RecvError;
@@ -19,6 +20,9 @@ pub const CHANGED: &str = "earshot://changed";
 pub const LISTENER: &str = "earshot://listener";
 /// Event name for tunnel status.
 pub const TUNNEL: &str = "earshot://tunnel";
+
+/// Event name for the analyser's catch-up progress (`{done, total}`).
+pub const ANALYSIS: &str = "earshot://analysis";
 
 /// Event name for the simulated answer.
 pub const SIMULATION: &str = "earshot://simulation";
@@ -63,4 +67,12 @@ pub fn start<R: Runtime>(app: AppHandle<R>, desktop: &Desktop) {
             let _ = tunnels.emit(TUNNEL, &info);
         }
     });
+}
+
+/// Starts the analyser, its catch-up progress going to the UI.
+pub fn start_analyser<R: Runtime>(app: AppHandle<R>, desktop: &Desktop) {
+    let _inside = tauri::async_runtime::handle().inner().enter();
+    desktop.start_analyser(std::sync::Arc::new(move |progress| {
+        let _ = app.emit(ANALYSIS, progress);
+    }));
 }

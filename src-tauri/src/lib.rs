@@ -75,9 +75,17 @@ pub fn build<R: Runtime>(builder: Builder<R>, launch: Launch) -> Result<Builder<
             commands::lifecycle::set_retention,
             commands::lifecycle::export_bundle,
             commands::lifecycle::import_bundle,
+            commands::review::review,
+            commands::review::review_tags,
+            commands::review::analysis,
+            commands::review::spectrogram,
+            commands::review::export_report,
+            commands::about::about,
+            commands::about::first_frame,
         ])
         .setup(|app| {
             bridge::start(app.handle().clone(), &app.state::<Desktop>());
+            bridge::start_analyser(app.handle().clone(), &app.state::<Desktop>());
             #[cfg(unix)]
             exit_on_signals(app.handle().clone());
             Ok(())

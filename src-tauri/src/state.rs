@@ -17,6 +17,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use earshot_audio::Peak;
+use earshot_audio::Spectrogram;
+use earshot_core::analysis::{Analyser, Progress};
 use earshot_core::relay::{ForwardConfig, Upstream};
 use earshot_core::retention::{RETENTION_EVERY, Schedule};
 use earshot_core::{
@@ -105,6 +107,9 @@ pub struct Desktop {
     /// step by every save, so the setup and tunnel cards do not re-read the file.
     saved: Mutex<SavedSettings>,
     waveforms: Mutex<HashMap<(i64, usize), Vec<Peak>>>,
+    spectrograms: Mutex<HashMap<(i64, usize, usize), Spectrogram>>,
+    /// Keeps every recording's analysis up to date while the app runs.
+    analyser: Mutex<Option<Analyser>>,
     player: Mutex<Option<Player>>,
     tunnels: TunnelSlot,
     /// One connection pool for replays.
@@ -133,6 +138,8 @@ impl Desktop {
             overrides: Mutex::new(launch.overrides),
             saved: Mutex::new(saved),
             waveforms: Mutex::new(HashMap::new()),
+            spectrograms: Mutex::new(HashMap::new()),
+            analyser: Mutex::new(None),
             player: Mutex::new(None),
             tunnels: TunnelSlot::default(),
             upstream: Upstream::new(),
@@ -343,6 +350,26 @@ impl Desktop {
     /// Cached peaks for a recording at a width.
     pub fn cached_waveform(&self, key: (i64, usize)) -> Option<Vec<Peak>> {
         self.waveforms.lock().expect("waveform lock").get(&key).cloned()
+    }
+
+    /// A cached spectrogram of a recording at a size.
+    pub fn cached_spectrogram(&self, key: (i64, usize, usize)) -> Option<Spectrogram> {
+        self.spectrograms.lock().expect("spectrogram lock").get(&key).cloned()
+    }
+
+    /// Remembers a spectrogram, forgetting everything when the cache is full.
+    pub fn cache_spectrogram(&self, key: (i64, usize, usize), picture: Spectrogram) {
+        let mut cache = self.spectrograms.lock().expect("spectrogram lock");
+        if cache.len() >= WAVEFORM_CACHE {
+            cache.clear();
+        }
+        cache.insert(key, picture);
+    }
+
+    /// Starts analysing what the store has not analysed yet, then each new
+    /// recording; `progress` hears each catch-up batch. Must run inside the async runtime.
+    pub fn start_analyser(&self, progress: std::sync::Arc<dyn Fn(Progress) + Send + Sync>) {
+        *self.analyser.lock().expect("analyser lock") = Some(Analyser::start(self.store(), progress));
     }
 
     /// Remembers peaks, forgetting everything when the cache is full.

@@ -412,3 +412,47 @@ fn lifecycle_commands_count_delete_undo_keep_compact_retain_and_round_trip_a_bun
     let refused = invoke(&webview, "import_bundle", json!({"path": junk})).unwrap_err();
     assert_eq!(refused["code"], "not_a_bundle", "{refused}");
 }
+
+#[test]
+fn review_commands_change_a_review_suggest_tags_analyse_and_draw_a_spectrogram() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let (_app, webview) = app(Launch { data_dir: dir.path().to_path_buf(), ..Launch::default() });
+    let url = format!("http://127.0.0.1:{}/audio-webhook", local_port(&webview));
+    earshot_tests::run_ok(dir.path(), &["send", &url, "--secret", "x", "--count", "2", "--session", "qa-call"]);
+    let recordings = invoke(&webview, "list_recordings", json!({"sessionId": "qa-call"})).unwrap();
+    let row = recordings[0]["row"].clone();
+
+    let change = |c: Value| {
+        let base = json!({"verdict": null, "note": null, "add_tags": [], "remove_tags": [], "add_markers": [], "remove_markers": []});
+        let mut merged = base.as_object().unwrap().clone();
+        merged.extend(c.as_object().unwrap().clone());
+        invoke(&webview, "review", json!({"row": row, "change": merged}))
+    };
+    change(json!({"verdict": "fail", "add_tags": ["echo"]})).unwrap();
+    let review =
+        change(json!({"note": "cut off", "add_markers": [{"start_ms": 500, "end_ms": 900, "text": "here"}]})).unwrap();
+    assert_eq!(review["verdict"], "fail", "the second change kept the first: {review}");
+    assert_eq!(review["tags"], json!(["echo"]));
+    assert_eq!(review["markers"][0]["text"], "here");
+    let backwards = change(json!({"add_markers": [{"start_ms": 900, "end_ms": 100, "text": ""}]})).unwrap_err();
+    assert_eq!(backwards["code"], "bad_review", "{backwards}");
+    let listed = invoke(&webview, "list_recordings", json!({"sessionId": "qa-call"})).unwrap();
+    assert_eq!(listed[0]["review"], review, "the list carries the review");
+    let calls = invoke(&webview, "list_sessions", json!({"filter": {}, "offset": 0, "limit": 50})).unwrap();
+    assert_eq!((calls["items"][0]["reviewed"].clone(), calls["items"][0]["failed"].clone()), (json!(1), json!(1)));
+
+    let tags = invoke(&webview, "review_tags", json!({})).unwrap();
+    assert_eq!(tags, json!([{"tag": "echo", "uses": 1}]));
+    let analysis = invoke(&webview, "analysis", json!({"row": row})).unwrap();
+    assert!(analysis["peak_dbfs"].as_f64().is_some() && analysis["flags"].is_array(), "{analysis}");
+    let picture = invoke(&webview, "spectrogram", json!({"row": row, "width": 300, "height": 64})).unwrap();
+    assert_eq!(
+        (picture["width"].clone(), picture["height"].clone(), picture["max_hz"].clone()),
+        (json!(300), json!(64), json!(4000))
+    );
+    let levels = picture["levels"].as_array().unwrap();
+    assert_eq!(levels.len(), 300 * 64);
+    assert!(levels.iter().any(|l| l.as_u64() != levels[0].as_u64()), "not a blank picture");
+    let missing = invoke(&webview, "review", json!({"row": 9999, "change": {}})).unwrap_err();
+    assert_eq!(missing["code"], "store", "{missing}");
+}

@@ -2,11 +2,14 @@
 //! binary, run it in an isolated data dir, and start `earshot serve` on a
 //! free loopback port.
 
+pub mod seed;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+pub mod driver;
 pub mod postgres;
 pub mod upstream;
 pub mod workbench;

@@ -4,6 +4,7 @@
 
 mod bundle;
 mod compact;
+mod completions;
 mod curl;
 mod delete;
 mod devices;
@@ -13,6 +14,7 @@ mod keep;
 mod list;
 mod play;
 mod replay;
+mod report;
 mod review;
 mod selftest;
 mod send;
@@ -74,6 +76,8 @@ enum Command {
     Review(review::Args),
     /// Show a recording's levels, loudness, silence, speech and flags.
     Analyze(review::AnalyzeArgs),
+    /// Write the reviews of a call, a verdict, a tag or a flag to a CSV or self-contained HTML report.
+    Report(report::Args),
     /// Play a recording through the audio output, with a progress line.
     Play(play::Args),
     /// List the audio output devices.
@@ -81,6 +85,11 @@ enum Command {
     /// Work on whole stores: move local captures into the shared store.
     #[command(subcommand)]
     Store(transfer::Command),
+    /// Print the shell completion script for SHELL (bash, zsh, fish, …).
+    Completions(completions::CompletionsArgs),
+    /// Print the man page (the packages install it).
+    #[command(hide = true)]
+    Man(completions::ManArgs),
 }
 
 /// Everything that ends a command early, printed as `error: …`.
@@ -196,8 +205,11 @@ fn main() -> ExitCode {
         Command::Selftest(args) => selftest::run(&place, args),
         Command::Review(args) => open_store(&place).and_then(|s| review::run(&s, args)),
         Command::Analyze(args) => open_store(&place).and_then(|s| review::analyze(&s, args)),
+        Command::Report(args) => open_store(&place).and_then(|s| report::run(&s, args)),
         Command::Play(args) => open_store(&place).and_then(|s| play::run(&s, args)),
         Command::Devices => devices::run(),
+        Command::Completions(args) => completions::completions(args),
+        Command::Man(args) => completions::man(args),
         Command::Store(command) => transfer::run(command),
     };
     match result {

@@ -12,6 +12,7 @@
 //! Modules are private; this is the surface. The desktop app and the CLI are
 //! thin consumers of it.
 
+mod about;
 pub mod analysis;
 pub mod bundle;
 mod events;
@@ -20,12 +21,14 @@ mod intake;
 pub mod logging;
 mod model;
 pub mod relay;
+pub mod report;
 pub mod retention;
 pub mod sample;
 mod server;
 mod settings;
 mod store;
 
+pub use about::About;
 pub use events::Event;
 pub use intake::{
     AUDIO_PART, BUDGET_WAIT, Clock, DeliveryError, Intake, IntakeConfig, MAX_METADATA, METADATA_PART, Metadata,

@@ -1,5 +1,6 @@
 //! IPC commands, one module per domain, each a few lines over the core.
 
+pub mod about;
 pub mod export;
 pub mod forward;
 pub mod lifecycle;
@@ -7,6 +8,7 @@ pub mod playback;
 pub mod recordings;
 pub mod requests;
 pub mod response;
+pub mod review;
 pub mod sessions;
 pub mod setup;
 pub mod tunnel;

@@ -26,10 +26,15 @@ pub enum PlayerAction {
         /// Seconds from the start.
         seconds: f64,
     },
-    /// Playback speed, 0.5–2.
+    /// Playback speed, 0.5–2 (the pitch is kept unless tape mode is on).
     Speed {
         /// The factor.
         factor: f64,
+    },
+    /// Tape mode: the pitch follows the speed instead of being kept.
+    Tape {
+        /// On or off.
+        on: bool,
     },
     /// Loop between two times, or stop looping.
     Loop {
@@ -132,6 +137,7 @@ pub async fn player_control(state: State<'_, Desktop>, action: PlayerAction) -> 
         PlayerAction::Stop => Control::Stop,
         PlayerAction::Seek { seconds } => Control::Seek(seconds),
         PlayerAction::Speed { factor } => Control::SetSpeed(factor),
+        PlayerAction::Tape { on } => Control::SetTape(on),
         PlayerAction::Loop { range } => Control::SetLoop(range),
         PlayerAction::Volume { level } => Control::SetVolume(level),
         PlayerAction::Normalise { on } => Control::SetNormalise(on),

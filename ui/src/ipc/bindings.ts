@@ -151,6 +151,245 @@ reviewed: number,
  */
 failed: number, };
 
+export type Verdict = "unreviewed" | "pass" | "fail" | "follow-up";
+
+export type Marker = { 
+/**
+ * Where it starts, from the recording's first sample.
+ */
+start_ms: number, 
+/**
+ * Where a region ends; `None` for a point.
+ */
+end_ms: number | null, 
+/**
+ * "caller cut off here".
+ */
+text: string, };
+
+export type Review = { 
+/**
+ * The verdict.
+ */
+verdict: Verdict, 
+/**
+ * Free text; empty when there is none.
+ */
+note: string, 
+/**
+ * Labels, sorted, each once.
+ */
+tags: Array<string>, 
+/**
+ * Points and regions, in time order.
+ */
+markers: Array<Marker>, 
+/**
+ * When the review last changed (RFC 3339, UTC); `None` if it never did.
+ */
+reviewed_at: string | null, };
+
+export type ReviewChange = { 
+/**
+ * A new verdict.
+ */
+verdict: Verdict | null, 
+/**
+ * A new note (replaces the old one; `""` clears it).
+ */
+note: string | null, 
+/**
+ * Tags to add.
+ */
+add_tags: Array<string>, 
+/**
+ * Tags to remove.
+ */
+remove_tags: Array<string>, 
+/**
+ * Markers to add.
+ */
+add_markers: Array<Marker>, 
+/**
+ * Markers to remove (matched exactly).
+ */
+remove_markers: Array<Marker>, };
+
+export type ReviewFilter = { 
+/**
+ * One call.
+ */
+session: string | null, 
+/**
+ * This verdict.
+ */
+verdict: Verdict | null, 
+/**
+ * Carrying this tag (any case).
+ */
+tag: string | null, 
+/**
+ * Raising this analysis flag.
+ */
+flag: Flag | null, 
+/**
+ * Reviewed (any verdict but unreviewed) or not.
+ */
+reviewed: boolean | null, };
+
+export type TagCount = { 
+/**
+ * The tag.
+ */
+tag: string, 
+/**
+ * Recordings carrying it.
+ */
+uses: number, };
+
+export type Flag = "silent" | "clipped" | "truncated" | "late_start";
+
+export type Analysis = { 
+/**
+ * Highest absolute sample in dB relative to full scale; `None` for digital silence (−∞).
+ */
+peak_dbfs: number | null, 
+/**
+ * RMS level over every sample of every channel, dBFS; `None` for digital silence.
+ */
+rms_dbfs: number | null, 
+/**
+ * Integrated loudness (EBU R128 / ITU-R BS.1770), LUFS; `None` when everything is gated
+ * out (silence, or shorter than one 400 ms block).
+ */
+lufs: number | null, 
+/**
+ * Samples in runs of at least 3 consecutive full-scale samples of one channel (Audacity's
+ * Find Clipping). Full scale is the encoding's: ±32124 for μ-law, ±32256 for A-law,
+ * 32767 / −32768 for PCM16.
+ */
+clipped_samples: number, 
+/**
+ * From the start to the first speech (the whole length when there is none).
+ */
+leading_silence_ms: number, 
+/**
+ * From the end of the last speech to the end (the whole length when there is none).
+ */
+trailing_silence_ms: number, 
+/**
+ * Share of 30 ms frames that hold speech, 0–1.
+ */
+speech_ratio: number, 
+/**
+ * Length of the audio.
+ */
+duration_ms: number, };
+
+export type RecordingAnalysis = { 
+/**
+ * `stop_timestamp − start_timestamp`, when both parse.
+ */
+expected_duration_ms: number | null, 
+/**
+ * `silent`, `clipped`, `truncated`, `late_start`.
+ */
+flags: Array<Flag>, 
+/**
+ * Highest absolute sample in dB relative to full scale; `None` for digital silence (−∞).
+ */
+peak_dbfs: number | null, 
+/**
+ * RMS level over every sample of every channel, dBFS; `None` for digital silence.
+ */
+rms_dbfs: number | null, 
+/**
+ * Integrated loudness (EBU R128 / ITU-R BS.1770), LUFS; `None` when everything is gated
+ * out (silence, or shorter than one 400 ms block).
+ */
+lufs: number | null, 
+/**
+ * Samples in runs of at least 3 consecutive full-scale samples of one channel (Audacity's
+ * Find Clipping). Full scale is the encoding's: ±32124 for μ-law, ±32256 for A-law,
+ * 32767 / −32768 for PCM16.
+ */
+clipped_samples: number, 
+/**
+ * From the start to the first speech (the whole length when there is none).
+ */
+leading_silence_ms: number, 
+/**
+ * From the end of the last speech to the end (the whole length when there is none).
+ */
+trailing_silence_ms: number, 
+/**
+ * Share of 30 ms frames that hold speech, 0–1.
+ */
+speech_ratio: number, 
+/**
+ * Length of the audio.
+ */
+duration_ms: number, };
+
+export type Spectrogram = { 
+/**
+ * Columns (time, left to right).
+ */
+width: number, 
+/**
+ * Rows (frequency).
+ */
+height: number, 
+/**
+ * The frequency at the top edge (the recording's Nyquist frequency, 4000 for 8 kHz).
+ */
+max_hz: number, 
+/**
+ * dB between level 0 and level 255.
+ */
+range_db: number, 
+/**
+ * `height` rows of `width` levels, row-major; row 0 is the highest frequency (drawn
+ * top-down). 255 is the loudest bin, 0 is `range_db` or more below it.
+ */
+levels: Array<number>, };
+
+export type Progress = { 
+/**
+ * Recordings analysed so far in this run.
+ */
+done: number, 
+/**
+ * Recordings that needed it when the run started.
+ */
+total: number, };
+
+export type ReportFormat = "csv" | "html";
+
+export type ReportSummary = { 
+/**
+ * Recording versions in it.
+ */
+recordings: number, 
+/**
+ * Calls they belong to.
+ */
+calls: number, 
+/**
+ * Size of the file written.
+ */
+bytes: number, };
+
+export type ReportProgress = { 
+/**
+ * Written so far.
+ */
+done: number, 
+/**
+ * Selected.
+ */
+total: number, };
+
 export type RecordingSummary = { 
 /**
  * Database row.
@@ -797,7 +1036,11 @@ seconds: number, } | { "action": "speed",
 /**
  * The factor.
  */
-factor: number, } | { "action": "loop", 
+factor: number, } | { "action": "tape", 
+/**
+ * On or off.
+ */
+on: boolean, } | { "action": "loop", 
 /**
  * `[from, to]` in seconds, or null.
  */
@@ -1178,3 +1421,21 @@ command: string,
  * Where the body was written.
  */
 body_file: string, };
+
+export type About = { 
+/**
+ * The release, e.g. `0.1.0`.
+ */
+version: string, 
+/**
+ * The data dir (database, `settings.json`).
+ */
+data_dir: string, 
+/**
+ * The store in use, as [`crate::Backend::describe`] puts it (the SQLite file's path today).
+ */
+store: string, 
+/**
+ * Bytes the store takes (the database and its WAL), as [`crate::Backend::size`] counts them.
+ */
+store_bytes: number, };

@@ -6,6 +6,7 @@ import { getCurrentWebview } from "@tauri-apps/api/webview";
 import { open, save } from "@tauri-apps/plugin-dialog";
 import { revealItemInDir } from "@tauri-apps/plugin-opener";
 import type {
+  About,
   AuthMode,
   BundleWritten,
   Compaction,
@@ -28,8 +29,18 @@ import type {
   Peak,
   PlayerAction,
   PlayerUpdate,
+  Progress,
+  RecordingAnalysis,
   RecordingDetail,
   RecordingSummary,
+  ReportFormat,
+  ReportProgress,
+  ReportSummary,
+  Review,
+  ReviewChange,
+  ReviewFilter,
+  Spectrogram,
+  TagCount,
   ReplayDraft,
   ReplayEntry,
   ReplayForm,
@@ -106,7 +117,28 @@ export const api = {
   setRetention: (policy: RetentionPolicy | null) => invoke<RetentionPolicy>("set_retention", { policy }),
   exportBundle: (selection: Selection, path: string) => invoke<BundleWritten>("export_bundle", { selection, path }),
   importBundle: (path: string) => invoke<ImportReport>("import_bundle", { path }),
+  review: (row: number, change: Partial<ReviewChange>) =>
+    invoke<Review>("review", {
+      row,
+      change: { verdict: null, note: null, add_tags: [], remove_tags: [], add_markers: [], remove_markers: [], ...change },
+    }),
+  reviewTags: () => invoke<TagCount[]>("review_tags"),
+  analysis: (row: number) => invoke<RecordingAnalysis>("analysis", { row }),
+  spectrogram: (row: number, width: number, height: number) =>
+    invoke<Spectrogram>("spectrogram", { row, width, height }),
+  exportReport: (filter: ReviewFilter, format: ReportFormat, path: string, onProgress: (p: ReportProgress) => void) => {
+    const channel = new Channel<ReportProgress>();
+    channel.onmessage = onProgress;
+    return invoke<ReportSummary>("export_report", { filter, format, path, onProgress: channel });
+  },
+  about: () => invoke<About>("about"),
+  firstFrame: () => invoke<void>("first_frame"),
 };
+
+/** Calls `handler` with how far the analyser's catch-up has come (a database from before analysis). */
+export function onAnalysisProgress(handler: (progress: Progress) => void): Promise<UnlistenFn> {
+  return listen<Progress>("earshot://analysis", (e) => handler(e.payload));
+}
 
 /** Native open dialog for a call bundle; null when cancelled. */
 export async function chooseBundleToImport(): Promise<string | null> {
@@ -175,6 +207,16 @@ export function reveal(path: string): Promise<void> {
 export async function chooseAudioFile(): Promise<string | null> {
   const picked = await open({ multiple: false, title: "Audio to send instead", filters: [{ name: "Audio", extensions: ["wav", "ul", "ulaw", "raw"] }] });
   return typeof picked === "string" ? picked : null;
+}
+
+/** Native save dialog for a review report (.html or .csv); null when cancelled. */
+export function chooseReportFile(defaultPath: string): Promise<string | null> {
+  return save({ defaultPath, filters: [{ name: "Report", extensions: ["html", "csv"] }] });
+}
+
+/** The report format a chosen file name asks for: CSV for `.csv`, else HTML. */
+export function reportFormat(path: string): ReportFormat {
+  return path.toLowerCase().endsWith(".csv") ? "csv" : "html";
 }
 
 /** Native save dialog for a HAR file; null when cancelled. */

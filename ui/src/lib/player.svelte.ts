@@ -29,6 +29,8 @@ class PlayerState {
   duration = $state(0);
   error = $state("");
   speed = $state(1);
+  /** Tape mode: the pitch follows the speed; off (the default), the pitch is kept. */
+  tape = $state(false);
   volume = $state(1);
   normalise = $state(false);
   loop = $state<[number, number] | null>(null);
@@ -109,6 +111,7 @@ class PlayerState {
       this.duration = this.lengths[row] ?? 0;
       this.error = "";
       await api.playerLoad(row, autoplay);
+      await api.playerControl({ action: "tape", on: this.tape });
       await api.playerControl({ action: "speed", factor: this.speed });
       await api.playerControl({ action: "volume", level: this.volume });
       await api.playerControl({ action: "normalise", on: this.normalise });
@@ -127,6 +130,11 @@ class PlayerState {
   setSpeed(factor: number) {
     this.speed = Math.max(0.5, Math.min(2, Math.round(factor * 100) / 100));
     return this.run(() => api.playerControl({ action: "speed", factor: this.speed }));
+  }
+
+  setTape(on: boolean) {
+    this.tape = on;
+    return this.run(() => api.playerControl({ action: "tape", on }));
   }
 
   setVolume(level: number) {

@@ -24,17 +24,20 @@ describe("player", () => {
     expect(player.error).toBe("no audio output device is available");
   });
 
-  it("loads with the chosen speed, volume and normalise, and clamps seeks", async () => {
+  it("loads with the chosen tape mode, speed, volume and normalise, and clamps seeks", async () => {
     const calls: [string, unknown][] = [];
     mockIPC((cmd, args) => {
       calls.push([cmd, args]);
       return null;
     });
     player.speed = 1.5;
+    player.tape = true;
     await player.load(7, true);
-    expect(calls.map(([c]) => c)).toEqual(["player_subscribe", "player_load", "player_control", "player_control", "player_control"]);
+    expect(calls.map(([c]) => c)).toEqual(["player_subscribe", "player_load", "player_control", "player_control", "player_control", "player_control"]);
     expect(calls[1]?.[1]).toEqual({ row: 7, autoplay: true });
-    expect(calls[2]?.[1]).toEqual({ action: { action: "speed", factor: 1.5 } });
+    expect(calls[2]?.[1]).toEqual({ action: { action: "tape", on: true } });
+    expect(calls[3]?.[1]).toEqual({ action: { action: "speed", factor: 1.5 } });
+    player.tape = false;
     player.apply({ kind: "loaded", duration: 2 });
     await player.seek(99);
     expect(calls.at(-1)?.[1]).toEqual({ action: { action: "seek", seconds: 2 } });
