@@ -95,3 +95,25 @@ async fn a_change_committed_by_one_store_reaches_the_others_subscribers_once_and
     let third = b.writer().unwrap().submit(logged("/three"), Instant::now()).await.unwrap().logged().unwrap();
     assert!(logged_ids(&drain(&mut at_a, Duration::from_secs(2)).await).contains(&third.request_id), "and live again");
 }
+
+/// Regression: the calls list failed on PostgreSQL with "could not determine
+/// data type of parameter $1" (a filter parameter seen only by `IS NULL`).
+#[test]
+fn every_list_filter_is_a_query_postgresql_accepts() {
+    use earshot_core::{Filter, VerdictFilter};
+    let Some(pg) = PgServer::shared() else { return };
+    let store = Store::open_url(&StoreUrl::Postgres(pg.database())).unwrap();
+    let empty = Filter::default();
+    let all = Filter {
+        id_prefix: Some("call".into()),
+        from: Some("2026-01-01".into()),
+        to: Some("2026-12-31".into()),
+        verdict: Some(VerdictFilter::Invalid),
+    };
+    let flagged = Filter { verdict: Some(VerdictFilter::Flagged), ..Filter::default() };
+    for filter in [&empty, &all, &flagged] {
+        assert_eq!(store.sessions_page(filter, 0, 50).unwrap().total, 0, "{filter:?}");
+        assert_eq!(store.requests_page(filter, 0, 50).unwrap().total, 0, "{filter:?}");
+        assert_eq!(store.sessions_page(filter, 10, 50).unwrap().total, 0, "{filter:?}");
+    }
+}

@@ -28,7 +28,8 @@ pub(in crate::store) fn all_sql() -> String {
     )
 }
 
-/// Calls matching a filter, a page of them, with the total (portable SQL):
+/// Calls matching a filter, a page of them, with the total (portable SQL; the
+/// casts tell PostgreSQL a parameter's type where `IS NULL` alone cannot):
 /// ?1/?2 the prefix range, ?3/?4 the time bounds, ?5 the verdict, ?6 flagged only (0/1), ?7 limit, ?8 offset.
 pub(in crate::store) fn page_sql() -> String {
     format!(
@@ -37,9 +38,10 @@ pub(in crate::store) fn page_sql() -> String {
                    MAX(received_at) AS last_received_at, MAX(assistant_id) AS assistant_id,
                    MAX(environment_id) AS environment_id
             FROM recordings
-            WHERE (?1 IS NULL OR (session_id >= ?1 AND session_id < ?2) OR (recording_id >= ?1 AND recording_id < ?2))
-              AND (?3 IS NULL OR received_at >= ?3) AND (?4 IS NULL OR received_at <= ?4)
-              AND (?5 IS NULL OR auth_verdict = ?5)
+            WHERE (CAST(?1 AS TEXT) IS NULL OR (session_id >= ?1 AND session_id < ?2)
+                   OR (recording_id >= ?1 AND recording_id < ?2))
+              AND (CAST(?3 AS TEXT) IS NULL OR received_at >= ?3) AND (CAST(?4 AS TEXT) IS NULL OR received_at <= ?4)
+              AND (CAST(?5 AS TEXT) IS NULL OR auth_verdict = ?5)
             GROUP BY session_id
         ), flag AS (
             SELECT session_id, COUNT(*) AS flagged FROM requests q WHERE {FLAGGED} GROUP BY session_id
