@@ -44,6 +44,7 @@ fuzz:
 bench: build
 	cargo bench -p earshot-tests --bench intake
 	cargo bench -p earshot-tests --bench forward
+	cargo bench -p earshot-tests --bench store
 	bash scripts/with-display.sh cargo bench -p earshot-tests --bench lists
 	bash scripts/with-audio.sh cargo bench -p earshot-playback --bench playback
 	cargo bench -p earshot-audio --bench analysis

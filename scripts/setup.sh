@@ -16,6 +16,9 @@ APT_PACKAGES+=(python3)
 APT_PACKAGES+=(libasound2-dev pulseaudio pulseaudio-utils libasound2-plugins)
 # espeak-ng: real speech for the audio analysis tests. python3-venv: the venv below.
 APT_PACKAGES+=(espeak-ng python3-venv)
+# postgresql: the private PostgreSQL servers the shared-store tests start (tests/src/postgres.rs).
+# Debian starts a cluster on 5432 when it installs it; the tests never use it.
+APT_PACKAGES+=(postgresql)
 # debootstrap: `make package-test` installs the .deb on a clean Debian 12 root it
 # builds with it. (The .rpm needs no rpmbuild: Tauri's bundler writes it itself.)
 APT_PACKAGES+=(debootstrap)

@@ -25,7 +25,7 @@ use crate::commands::forward::ForwardInfo;
 use crate::commands::lifecycle::{BundleWritten, Compaction, Deletion};
 use crate::commands::playback::{PlayerAction, PlayerUpdate};
 use crate::commands::review::ReportProgress;
-use crate::commands::setup::SetupInfo;
+use crate::commands::setup::{SetupInfo, StoreInfo};
 use crate::commands::tunnel::{TunnelInfo, TunnelRequest};
 use crate::commands::workbench::{CurlCommand, FieldEdit, ReplayDraft, ReplayForm, ReplayOrigin};
 use crate::error::IpcError;
@@ -84,6 +84,7 @@ pub fn typescript() -> String {
         Event::decl(&cfg),
         ExportProgress::decl(&cfg),
         SetupInfo::decl(&cfg),
+        StoreInfo::decl(&cfg),
         IpcError::decl(&cfg),
         PlayerAction::decl(&cfg),
         PlayState::decl(&cfg),

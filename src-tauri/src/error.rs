@@ -26,6 +26,8 @@ impl From<earshot_core::StoreError> for IpcError {
         let code = match e {
             StoreError::NotFound { .. } => "not_found",
             StoreError::Ambiguous { .. } => "ambiguous",
+            StoreError::BadUrl(_) => "bad_store",
+            StoreError::Postgres { .. } => "store_unreachable",
             _ => "store",
         };
         IpcError::new(code, e.to_string())

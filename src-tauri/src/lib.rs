@@ -49,6 +49,7 @@ pub fn build<R: Runtime>(builder: Builder<R>, launch: Launch) -> Result<Builder<
             commands::setup::set_secret,
             commands::setup::set_auth_mode,
             commands::setup::set_port,
+            commands::setup::set_store,
             commands::playback::player_subscribe,
             commands::playback::player_load,
             commands::playback::player_control,

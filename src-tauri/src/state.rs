@@ -125,7 +125,7 @@ pub struct Desktop {
 impl Desktop {
     /// Opens the store and checks the settings file; the listener starts with [`Desktop::start_listener`].
     pub fn open(launch: Launch) -> IpcResult<Desktop> {
-        let store = Store::open(&launch.data_dir)?;
+        let store = Store::open_url(&earshot_core::store_url(None, &launch.data_dir)?)?;
         let saved = SavedSettings::load(&launch.data_dir)?;
         Ok(Desktop {
             server: Server::new(store.clone()),
@@ -181,6 +181,16 @@ impl Desktop {
         after.save(&self.data_dir)?;
         *saved = after.clone();
         Ok((before, after))
+    }
+
+    /// The shared store saved in settings.json (with its password: never for the UI).
+    pub fn saved_store(&self) -> Option<String> {
+        self.saved.lock().expect("saved settings lock").store.clone()
+    }
+
+    /// Saves the store to open at the next start (`None`: this computer's).
+    pub fn save_store(&self, url: Option<String>) -> IpcResult<()> {
+        self.save(|saved| saved.store = url).map(drop)
     }
 
     /// The settings in force now.

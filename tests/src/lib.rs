@@ -10,6 +10,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 pub mod driver;
+pub mod postgres;
 pub mod upstream;
 pub mod workbench;
 
@@ -41,6 +42,7 @@ pub fn earshot(data_dir: &Path) -> Command {
         .env_remove("EARSHOT_LISTEN")
         .env_remove("EARSHOT_AUTH")
         .env_remove("EARSHOT_MAX_BODY")
+        .env_remove("EARSHOT_STORE")
         .env("EARSHOT_DATA_DIR", data_dir)
         .env("EARSHOT_LOG", "warn");
     command
@@ -61,6 +63,19 @@ pub fn run_ok(data_dir: &Path, args: &[&str]) -> String {
         String::from_utf8_lossy(&output.stdout)
     );
     String::from_utf8(output.stdout).expect("utf-8 output")
+}
+
+/// `size` bytes of μ-law that differ for every `seed` (xorshift), so every upload is new audio.
+pub fn noise(seed: usize, size: usize) -> Vec<u8> {
+    let mut state = (seed as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..size)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state as u8
+        })
+        .collect()
 }
 
 /// A running `earshot serve`, killed on drop.

@@ -640,3 +640,37 @@ fn a_call_is_deleted_undone_and_a_bundle_imported_in_the_real_app() {
     let settings: Value = serde_json::from_str(&std::fs::read_to_string(data.join("settings.json")).unwrap()).unwrap();
     assert_eq!(settings["retention"]["days"], 30, "{settings}");
 }
+
+#[test]
+fn the_app_on_the_shared_store_shows_live_a_call_that_another_listener_stored() {
+    let Some(pg) = earshot_tests::postgres::PgServer::start() else { return };
+    let store = pg.database();
+    let temp = tempfile::TempDir::new().unwrap();
+    let listen = format!("127.0.0.1:{}", free_port());
+    let _one_at_a_time = ONE_SESSION.lock().unwrap_or_else(|e| e.into_inner());
+    let mut driver = Driver::start(temp.path(), &listen, &[("EARSHOT_STORE", Path::new(&store))]);
+    driver.wait_until("the empty state", Duration::from_secs(30), |d| {
+        d.text_of(".empty").filter(|t| t.contains("No calls yet"))
+    });
+    let setup = driver.invoke("get_setup", json!({}));
+    assert_eq!(setup["store"]["shared"], json!(true), "{setup}");
+    assert_eq!(
+        setup["store"]["running"],
+        json!(format!(
+            "postgres://postgres@127.0.0.1:{}/{}",
+            pg.port(),
+            earshot_tests::postgres::PgServer::name_of(&store)
+        ))
+    );
+
+    // Another process, another data dir, the same database.
+    let other_data = temp.path().join("other");
+    let other = earshot_tests::Server::start(&other_data, &["--store", &store, "--auth", "off"]);
+    run_ok(&other_data, &["send", &other.url("/audio-webhook"), "--secret", "any", "--session", "shared-call"]);
+    let sent = Instant::now();
+    let live = driver.wait_until("the other listener's call to appear", Duration::from_secs(10), |d| {
+        d.text_of(".sessions [role=option]").filter(|row| row.contains("shared-") && row.contains("1 rec"))
+    });
+    println!("shown {} ms after the other listener answered: {live}", sent.elapsed().as_millis());
+    assert!(sent.elapsed() < Duration::from_secs(2), "live within a second or so, not on a refresh");
+}

@@ -10,23 +10,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use chrono::Utc;
 use earshot_core::sample::{self, CallIds, Packaging};
 use earshot_core::{Backend, SqliteStore};
-use earshot_tests::{Server, Tmpfs, run_ok, skip};
+use earshot_tests::{Server, Tmpfs, noise as audio, run_ok, skip};
 use futures_util::StreamExt;
 use sha2::{Digest, Sha256};
 use tempfile::TempDir;
-
-/// `size` bytes of μ-law that differ for every `seed`.
-fn audio(seed: usize, size: usize) -> Vec<u8> {
-    let mut state = (seed as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    (0..size)
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state as u8
-        })
-        .collect()
-}
 
 /// A watsonx-shaped body for recording `id`: `(content type, body, sha256 of the audio)`.
 fn delivery(id: &str, audio: &[u8]) -> (String, Vec<u8>, String) {

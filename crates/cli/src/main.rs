@@ -19,13 +19,14 @@ mod review;
 mod selftest;
 mod send;
 mod serve;
+mod transfer;
 mod tunnel;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use earshot_core::Store;
+use earshot_core::{Store, StoreUrl};
 
 /// Capture, inspect and replay IBM watsonx Assistant Audio webhook recordings.
 #[derive(Debug, Parser)]
@@ -34,6 +35,12 @@ struct Cli {
     /// Where the database lives (or EARSHOT_DATA_DIR) [default: the OS data dir, e.g. ~/.local/share/earshot].
     #[arg(long, global = true, value_name = "DIR")]
     data_dir: Option<PathBuf>,
+
+    /// Which store: sqlite:DIR (the default: the data dir's file) or postgres://user@host/db?sslmode=…,
+    /// the shared store (or EARSHOT_STORE, or the one saved in settings.json). The password comes
+    /// from the URL, PGPASSWORD or ~/.pgpass.
+    #[arg(long, global = true, value_name = "URL")]
+    store: Option<String>,
 
     #[command(subcommand)]
     command: Command,
@@ -75,6 +82,9 @@ enum Command {
     Play(play::Args),
     /// List the audio output devices.
     Devices,
+    /// Work on whole stores: move local captures into the shared store.
+    #[command(subcommand)]
+    Store(transfer::Command),
     /// Print the shell completion script for SHELL (bash, zsh, fish, …).
     Completions(completions::CompletionsArgs),
     /// Print the man page (the packages install it).
@@ -140,42 +150,67 @@ pub(crate) fn size_text(bytes: u64) -> String {
     }
 }
 
-fn open_store(data_dir: Option<PathBuf>) -> Result<Store, CliError> {
-    Ok(Store::open(&earshot_core::data_dir(data_dir)?)?)
+/// Where the data dir and the store are, from the global flags.
+#[derive(Debug, Clone)]
+pub(crate) struct Place {
+    data_dir: Option<PathBuf>,
+    store: Option<String>,
+}
+
+impl Place {
+    /// The data dir (settings.json; the SQLite file unless another store is chosen).
+    pub(crate) fn data_dir(&self) -> Result<PathBuf, CliError> {
+        Ok(earshot_core::data_dir(self.data_dir.clone())?)
+    }
+
+    /// The store chosen (see [`earshot_core::store_url`]).
+    pub(crate) fn store_url(&self) -> Result<StoreUrl, CliError> {
+        Ok(earshot_core::store_url(self.store.as_deref(), &self.data_dir()?)?)
+    }
+
+    /// Opens the chosen store.
+    pub(crate) fn open(&self) -> Result<Store, CliError> {
+        Ok(Store::open_url(&self.store_url()?)?)
+    }
+}
+
+fn open_store(place: &Place) -> Result<Store, CliError> {
+    place.open()
 }
 
 /// Opens the store and also hands over its data dir (where `settings.json` is).
 fn with_store(
-    data_dir: Option<PathBuf>,
+    place: &Place,
     run: impl FnOnce(&Store, &std::path::Path) -> Result<(), CliError>,
 ) -> Result<(), CliError> {
-    let dir = earshot_core::data_dir(data_dir)?;
-    run(&Store::open(&dir)?, &dir)
+    run(&place.open()?, &place.data_dir()?)
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     earshot_core::logging::init();
+    let place = Place { data_dir: cli.data_dir, store: cli.store };
     let result = match cli.command {
-        Command::Serve(args) => serve::run(cli.data_dir, args),
-        Command::Sessions(args) => open_store(cli.data_dir).and_then(|s| list::sessions(&s, args)),
-        Command::Recordings(args) => open_store(cli.data_dir).and_then(|s| list::recordings(&s, args)),
-        Command::Requests(args) => with_store(cli.data_dir, |s, dir| list::requests(s, dir, args)),
-        Command::Replay(args) => with_store(cli.data_dir, |s, dir| replay::run(s, dir, args)),
-        Command::Export(args) => open_store(cli.data_dir).and_then(|s| export::run(&s, args)),
-        Command::Import(args) => open_store(cli.data_dir).and_then(|s| bundle::import(&s, args)),
-        Command::Delete(args) => open_store(cli.data_dir).and_then(|s| delete::run(&s, args)),
-        Command::Keep(args) => open_store(cli.data_dir).and_then(|s| keep::run(&s, args)),
-        Command::Compact(args) => open_store(cli.data_dir).and_then(|s| compact::run(&s, args)),
+        Command::Serve(args) => serve::run(&place, args),
+        Command::Sessions(args) => open_store(&place).and_then(|s| list::sessions(&s, args)),
+        Command::Recordings(args) => open_store(&place).and_then(|s| list::recordings(&s, args)),
+        Command::Requests(args) => with_store(&place, |s, dir| list::requests(s, dir, args)),
+        Command::Replay(args) => with_store(&place, |s, dir| replay::run(s, dir, args)),
+        Command::Export(args) => open_store(&place).and_then(|s| export::run(&s, args)),
+        Command::Import(args) => open_store(&place).and_then(|s| bundle::import(&s, args)),
+        Command::Delete(args) => open_store(&place).and_then(|s| delete::run(&s, args)),
+        Command::Keep(args) => open_store(&place).and_then(|s| keep::run(&s, args)),
+        Command::Compact(args) => open_store(&place).and_then(|s| compact::run(&s, args)),
         Command::Send(args) => send::run(args),
-        Command::Selftest(args) => selftest::run(cli.data_dir, args),
-        Command::Review(args) => open_store(cli.data_dir).and_then(|s| review::run(&s, args)),
-        Command::Analyze(args) => open_store(cli.data_dir).and_then(|s| review::analyze(&s, args)),
-        Command::Report(args) => open_store(cli.data_dir).and_then(|s| report::run(&s, args)),
-        Command::Play(args) => open_store(cli.data_dir).and_then(|s| play::run(&s, args)),
+        Command::Selftest(args) => selftest::run(&place, args),
+        Command::Review(args) => open_store(&place).and_then(|s| review::run(&s, args)),
+        Command::Analyze(args) => open_store(&place).and_then(|s| review::analyze(&s, args)),
+        Command::Report(args) => open_store(&place).and_then(|s| report::run(&s, args)),
+        Command::Play(args) => open_store(&place).and_then(|s| play::run(&s, args)),
         Command::Devices => devices::run(),
         Command::Completions(args) => completions::completions(args),
         Command::Man(args) => completions::man(args),
+        Command::Store(command) => transfer::run(command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -4,10 +4,9 @@
 //! why. With the listener's database in the data dir it also confirms the
 //! recording arrived byte-exact and how its token fared.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
-use earshot_core::{DB_FILE, Store};
+use earshot_core::{DB_FILE, Store, StoreUrl};
 use earshot_core::{SavedSettings, Secret};
 use earshot_tunnel::selftest::{DEFAULT_TIMEOUT, Outcome};
 use earshot_tunnel::{SelfTest, SelfTestReport};
@@ -30,14 +29,17 @@ pub struct Args {
     timeout: u64,
 }
 
-pub fn run(data_dir: Option<PathBuf>, args: Args) -> Result<(), CliError> {
-    let data_dir = earshot_core::data_dir(data_dir)?;
+pub fn run(place: &crate::Place, args: Args) -> Result<(), CliError> {
+    let data_dir = place.data_dir()?;
     let secret = match args.secret {
         Some(secret) => Some(secret),
         None => SavedSettings::load(&data_dir)?.secret,
     };
     // Only an existing database can confirm anything; never create one here.
-    let store = if data_dir.join(DB_FILE).exists() { Some(Store::open(&data_dir)?) } else { None };
+    let store = match place.store_url()? {
+        StoreUrl::Sqlite(dir) if !dir.join(DB_FILE).exists() => None,
+        url => Some(Store::open_url(&url)?),
+    };
     let test = SelfTest {
         url: args.url,
         secret: secret.map(Secret::new).transpose()?,

@@ -4,11 +4,10 @@
 //! front of it when `--tunnel` asks for one.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::time::Duration;
 
 use earshot_core::relay::{SimScope, Simulation};
-use earshot_core::{AuthMode, ForwardMode, ListenerStatus, Overrides, Resolved, SavedSettings, Server, Store};
+use earshot_core::{AuthMode, ForwardMode, ListenerStatus, Overrides, Resolved, SavedSettings, Server};
 
 use crate::{CliError, say};
 
@@ -131,11 +130,11 @@ impl Args {
     }
 }
 
-pub fn run(data_dir: Option<PathBuf>, args: Args) -> Result<(), CliError> {
-    let data_dir = earshot_core::data_dir(data_dir)?;
+pub fn run(place: &crate::Place, args: Args) -> Result<(), CliError> {
+    let data_dir = place.data_dir()?;
     let saved = SavedSettings::load(&data_dir)?;
     let settings = Resolved::resolve(args.overrides(), Overrides::from_env()?, &saved)?;
-    let store = Store::open(&data_dir)?;
+    let store = place.open()?;
     let provider = args.tunnel.provider()?;
     let simulation = args.simulation()?;
 

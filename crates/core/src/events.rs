@@ -3,7 +3,7 @@
 //! forwards them to the UI. Events say *what changed*; readers fetch details
 //! from the store, so a lagging subscriber loses nothing but notifications.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::model::Outcome;
 
@@ -11,7 +11,7 @@ use crate::model::Outcome;
 pub const CAPACITY: usize = 1024;
 
 /// Something the UI may want to refresh for.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Event {

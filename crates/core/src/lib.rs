@@ -43,10 +43,13 @@ pub use model::{
 pub use server::{ListenFault, ListenerStatus, Server, WEBHOOK_PATH};
 pub use settings::{
     AuthConfig, AuthMode, DATA_DIR_VAR, DEFAULT_LISTEN, DEFAULT_MAX_BODY, ForwardSettings, Limits, MAX_SECRET_CHARS,
-    Overrides, Resolved, SETTINGS_FILE, SavedSettings, Secret, SettingsError, TunnelChoice, data_dir,
+    Overrides, Resolved, SETTINGS_FILE, STORE_VAR, SavedSettings, Secret, SettingsError, TunnelChoice, data_dir,
+    store_url,
 };
+pub use store::transfer;
 pub use store::{
     BUSY_TIMEOUT, Backend, Cell, Committed, DB_FILE, DeleteTarget, Filter, Job, Logged, MAX_PAGE, PREVIEW_BYTES, Page,
-    RecordingDetail, Removed, ReplayOf, RequestDetail, RetentionPolicy, Snapshot, SqliteStore, Store, StoreError,
-    StoreSize, TableRows, VerdictFilter, WAL_SOFT_LIMIT, WriteError, Writer, hex_dump,
+    PostgresStore, RecordingDetail, Removed, ReplayOf, RequestDetail, RetentionPolicy, Snapshot, SqliteStore, Store,
+    StoreError, StoreSize, StoreUrl, TableRows, TlsMode, VerdictFilter, WAL_SOFT_LIMIT, WriteError, Writer,
+    describe_url, hex_dump,
 };

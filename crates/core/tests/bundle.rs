@@ -14,6 +14,8 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 use tempfile::TempDir;
 
+mod common;
+
 const SECRET: &str = "bundle secret";
 const BOUNDARY: &str = "BundleBoundary";
 
@@ -29,7 +31,7 @@ struct Earshot {
 
 async fn earshot() -> Earshot {
     let dir = TempDir::new().unwrap();
-    let store = Store::open(dir.path()).unwrap();
+    let store = common::open_store(&dir);
     let auth = AuthConfig::new(Some(AuthMode::Observe), Some(Secret::new(SECRET).unwrap())).unwrap();
     let config = IntakeConfig { auth, max_body: 4 << 20, forward: None };
     let intake = Intake::new(config, &store, Arc::new(now), Limits::default()).unwrap();
@@ -92,49 +94,53 @@ fn fingerprint(store: &Store) -> Vec<serde_json::Value> {
     all
 }
 
-#[tokio::test]
-async fn a_bundle_carries_calls_whole_and_importing_twice_adds_nothing() {
-    let source = earshot().await;
-    send(&source.url, "call-1", "rec-a", &audio(1), SECRET).await;
-    send(&source.url, "call-1", "rec-a", &audio(2), SECRET).await; // version 2
-    send(&source.url, "call-1", "rec-b", &audio(3), "not the secret").await; // observed as invalid
-    send(&source.url, "call-2", "rec-c", &audio(4), SECRET).await;
-    let file = source.dir.path().join("calls.earshot");
-    let manifest = bundle::export_to(&source.store, &Selection::default(), &file, now()).unwrap();
-    assert_eq!(manifest.calls.len(), 2);
-    assert!(manifest.files.iter().all(|f| f.sha256.len() == 64));
+common::both! {
+    #[tokio::test]
+    async fn a_bundle_carries_calls_whole_and_importing_twice_adds_nothing() {
+        let source = earshot().await;
+        send(&source.url, "call-1", "rec-a", &audio(1), SECRET).await;
+        send(&source.url, "call-1", "rec-a", &audio(2), SECRET).await; // version 2
+        send(&source.url, "call-1", "rec-b", &audio(3), "not the secret").await; // observed as invalid
+        send(&source.url, "call-2", "rec-c", &audio(4), SECRET).await;
+        let file = source.dir.path().join("calls.earshot");
+        let manifest = bundle::export_to(&source.store, &Selection::default(), &file, now()).unwrap();
+        assert_eq!(manifest.calls.len(), 2);
+        assert!(manifest.files.iter().all(|f| f.sha256.len() == 64));
 
-    let target = earshot().await;
-    let report = bundle::import_from(&target.store, &file).await.unwrap();
-    assert_eq!((report.calls, report.added, report.skipped, report.requests), (2, 4, 0, 4));
-    assert_eq!(fingerprint(&target.store), fingerprint(&source.store), "every field, version, claim and body");
-    let imported = target.store.find_recording("rec-c", None).unwrap();
-    assert_eq!(imported.imported_from.as_deref(), Some("calls.earshot"), "marked with where it came from");
+        let target = earshot().await;
+        let report = bundle::import_from(&target.store, &file).await.unwrap();
+        assert_eq!((report.calls, report.added, report.skipped, report.requests), (2, 4, 0, 4));
+        assert_eq!(fingerprint(&target.store), fingerprint(&source.store), "every field, version, claim and body");
+        let imported = target.store.find_recording("rec-c", None).unwrap();
+        assert_eq!(imported.imported_from.as_deref(), Some("calls.earshot"), "marked with where it came from");
 
-    let again = bundle::import_from(&target.store, &file).await.unwrap();
-    assert_eq!((again.added, again.skipped, again.requests), (0, 4, 0), "{again:?}");
-    assert_eq!(target.store.recordings(None).unwrap().len(), 4);
-    assert_eq!(target.store.requests(100).unwrap().len(), 4);
+        let again = bundle::import_from(&target.store, &file).await.unwrap();
+        assert_eq!((again.added, again.skipped, again.requests), (0, 4, 0), "{again:?}");
+        assert_eq!(target.store.recordings(None).unwrap().len(), 4);
+        assert_eq!(target.store.requests(100).unwrap().len(), 4);
 
-    let one = source.dir.path().join("one.earshot");
-    let selection = Selection { sessions: Some(vec!["call-2".into()]), ..Selection::default() };
-    let manifest = bundle::export_to(&source.store, &selection, &one, now()).unwrap();
-    assert_eq!(manifest.calls.iter().map(|c| c.session_id.as_str()).collect::<Vec<_>>(), vec!["call-2"]);
+        let one = source.dir.path().join("one.earshot");
+        let selection = Selection { sessions: Some(vec!["call-2".into()]), ..Selection::default() };
+        let manifest = bundle::export_to(&source.store, &selection, &one, now()).unwrap();
+        assert_eq!(manifest.calls.iter().map(|c| c.session_id.as_str()).collect::<Vec<_>>(), vec!["call-2"]);
+    }
 }
 
-#[tokio::test]
-async fn other_audio_under_a_known_id_comes_in_as_the_next_version() {
-    let source = earshot().await;
-    send(&source.url, "call-x", "rec-x", &audio(9), SECRET).await;
-    let file = source.dir.path().join("x.earshot");
-    bundle::export_to(&source.store, &Selection::default(), &file, now()).unwrap();
-    let target = earshot().await;
-    send(&target.url, "call-x", "rec-x", &audio(10), SECRET).await;
-    let report = bundle::import_from(&target.store, &file).await.unwrap();
-    assert_eq!((report.added, report.conflicts, report.conflict_ids.clone()), (1, 1, vec!["rec-x".to_string()]));
-    let newest = target.store.find_recording("rec-x", None).unwrap();
-    assert_eq!((newest.version, newest.conflict), (2, true));
-    assert_eq!(target.store.audio(newest.row).unwrap(), audio(9));
+common::both! {
+    #[tokio::test]
+    async fn other_audio_under_a_known_id_comes_in_as_the_next_version() {
+        let source = earshot().await;
+        send(&source.url, "call-x", "rec-x", &audio(9), SECRET).await;
+        let file = source.dir.path().join("x.earshot");
+        bundle::export_to(&source.store, &Selection::default(), &file, now()).unwrap();
+        let target = earshot().await;
+        send(&target.url, "call-x", "rec-x", &audio(10), SECRET).await;
+        let report = bundle::import_from(&target.store, &file).await.unwrap();
+        assert_eq!((report.added, report.conflicts, report.conflict_ids.clone()), (1, 1, vec!["rec-x".to_string()]));
+        let newest = target.store.find_recording("rec-x", None).unwrap();
+        assert_eq!((newest.version, newest.conflict), (2, true));
+        assert_eq!(target.store.audio(newest.row).unwrap(), audio(9));
+    }
 }
 
 // ---------------------------------------------------------------- hostile bundles
@@ -254,41 +260,43 @@ async fn damaged_and_hostile_bundles_are_refused_and_the_database_is_untouched()
     assert_eq!(fingerprint(&target.store), recordings_before);
 }
 
-#[tokio::test]
-async fn a_bundle_that_fails_halfway_adds_none_of_its_rows() {
-    let source = earshot().await;
-    send(&source.url, "call-h", "rec-h1", &audio(30), SECRET).await;
-    send(&source.url, "call-h", "rec-h2", &audio(31), SECRET).await;
-    let path = source.dir.path().join("h.earshot");
-    bundle::export_to(&source.store, &Selection::default(), &path, now()).unwrap();
-    // Every check passes, but the requests table names a column no Earshot has: the recordings
-    // table is applied first, and must be undone with the rest.
-    let mut archive = zip::ZipArchive::new(std::fs::File::open(&path).unwrap()).unwrap();
-    let mut entries: Vec<(String, Vec<u8>)> = Vec::new();
-    for i in 0..archive.len() {
-        let mut entry = archive.by_index(i).unwrap();
-        let name = entry.name().unwrap().into_owned();
-        let mut bytes = Vec::new();
-        std::io::Read::read_to_end(&mut entry, &mut bytes).unwrap();
-        if name == "tables/requests.json" {
-            let mut table: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
-            table["columns"].as_array_mut().unwrap().push(json!("no_such_column"));
-            for row in table["rows"].as_array_mut().unwrap() {
-                row.as_array_mut().unwrap().push(json!(1));
+common::both! {
+    #[tokio::test]
+    async fn a_bundle_that_fails_halfway_adds_none_of_its_rows() {
+        let source = earshot().await;
+        send(&source.url, "call-h", "rec-h1", &audio(30), SECRET).await;
+        send(&source.url, "call-h", "rec-h2", &audio(31), SECRET).await;
+        let path = source.dir.path().join("h.earshot");
+        bundle::export_to(&source.store, &Selection::default(), &path, now()).unwrap();
+        // Every check passes, but the requests table names a column no Earshot has: the recordings
+        // table is applied first, and must be undone with the rest.
+        let mut archive = zip::ZipArchive::new(std::fs::File::open(&path).unwrap()).unwrap();
+        let mut entries: Vec<(String, Vec<u8>)> = Vec::new();
+        for i in 0..archive.len() {
+            let mut entry = archive.by_index(i).unwrap();
+            let name = entry.name().unwrap().into_owned();
+            let mut bytes = Vec::new();
+            std::io::Read::read_to_end(&mut entry, &mut bytes).unwrap();
+            if name == "tables/requests.json" {
+                let mut table: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+                table["columns"].as_array_mut().unwrap().push(json!("no_such_column"));
+                for row in table["rows"].as_array_mut().unwrap() {
+                    row.as_array_mut().unwrap().push(json!(1));
+                }
+                bytes = table.to_string().into_bytes();
             }
-            bytes = table.to_string().into_bytes();
+            if name != "manifest.json" {
+                entries.push((name, bytes));
+            }
         }
-        if name != "manifest.json" {
-            entries.push((name, bytes));
-        }
-    }
-    let borrowed: Vec<(&str, Vec<u8>)> = entries.iter().map(|(n, b)| (n.as_str(), b.clone())).collect();
-    let broken = source.dir.path().join("broken.earshot");
-    std::fs::write(&broken, zip_of(&borrowed, None)).unwrap();
+        let borrowed: Vec<(&str, Vec<u8>)> = entries.iter().map(|(n, b)| (n.as_str(), b.clone())).collect();
+        let broken = source.dir.path().join("broken.earshot");
+        std::fs::write(&broken, zip_of(&borrowed, None)).unwrap();
 
-    let target = earshot().await;
-    let error = bundle::import_from(&target.store, &broken).await.unwrap_err();
-    assert!(error.to_string().contains("nothing was added"), "{error}");
-    assert!(target.store.recordings(None).unwrap().is_empty(), "all of the bundle or nothing");
-    assert!(target.store.requests(10).unwrap().is_empty());
+        let target = earshot().await;
+        let error = bundle::import_from(&target.store, &broken).await.unwrap_err();
+        assert!(error.to_string().contains("nothing was added"), "{error}");
+        assert!(target.store.recordings(None).unwrap().is_empty(), "all of the bundle or nothing");
+        assert!(target.store.requests(10).unwrap().is_empty());
+    }
 }

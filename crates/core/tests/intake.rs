@@ -98,69 +98,79 @@ fn ramp(len: usize) -> Vec<u8> {
     (0..len).map(|i| (i * 7 % 256) as u8).collect()
 }
 
-#[tokio::test]
-async fn raw_mulaw_without_filename_or_type_is_stored_byte_exact() {
-    let f = fixture();
-    let audio = ramp(20_000);
-    let (status, body) = deliver(&f, watsonx_body("rec-raw", &audio, "")).await;
-    assert_eq!((status, body), (StatusCode::OK, json!({})));
-    let rec = f.store.find_recording("rec-raw", None).unwrap();
-    assert_eq!(f.store.audio(rec.row).unwrap(), audio);
-    assert_eq!((rec.encoding.as_str(), rec.container.as_str(), rec.sample_rate), ("mulaw", "raw", 8000));
-    assert_eq!((rec.sample_count, rec.duration_ms, rec.size_bytes), (20_000, 2500, 20_000));
-    assert_eq!(rec.auth.verdict, earshot_core::TokenCheck::Valid);
-    assert_eq!(rec.filename, None);
-    assert_eq!(rec.path, "/audio-webhook");
+common::both! {
+    #[tokio::test]
+    async fn raw_mulaw_without_filename_or_type_is_stored_byte_exact() {
+        let f = fixture();
+        let audio = ramp(20_000);
+        let (status, body) = deliver(&f, watsonx_body("rec-raw", &audio, "")).await;
+        assert_eq!((status, body), (StatusCode::OK, json!({})));
+        let rec = f.store.find_recording("rec-raw", None).unwrap();
+        assert_eq!(f.store.audio(rec.row).unwrap(), audio);
+        assert_eq!((rec.encoding.as_str(), rec.container.as_str(), rec.sample_rate), ("mulaw", "raw", 8000));
+        assert_eq!((rec.sample_count, rec.duration_ms, rec.size_bytes), (20_000, 2500, 20_000));
+        assert_eq!(rec.auth.verdict, earshot_core::TokenCheck::Valid);
+        assert_eq!(rec.filename, None);
+        assert_eq!(rec.path, "/audio-webhook");
+    }
 }
 
-#[tokio::test]
-async fn raw_mulaw_with_filename_and_documented_type() {
-    let f = fixture();
-    let audio = ramp(8001);
-    let headers = "; filename=\"../../etc/passwd\"\r\nContent-Type: audio/mulaw;rate=8000";
-    let (status, _) = deliver(&f, watsonx_body("rec-named", &audio, headers)).await;
-    assert_eq!(status, StatusCode::OK);
-    let rec = f.store.find_recording("rec-named", None).unwrap();
-    assert_eq!(rec.filename.as_deref(), Some("../../etc/passwd"), "kept for display, never used as a path");
-    assert_eq!(rec.part_content_type.as_deref(), Some("audio/mulaw;rate=8000"));
-    assert_eq!(f.store.audio(rec.row).unwrap(), audio);
+common::both! {
+    #[tokio::test]
+    async fn raw_mulaw_with_filename_and_documented_type() {
+        let f = fixture();
+        let audio = ramp(8001);
+        let headers = "; filename=\"../../etc/passwd\"\r\nContent-Type: audio/mulaw;rate=8000";
+        let (status, _) = deliver(&f, watsonx_body("rec-named", &audio, headers)).await;
+        assert_eq!(status, StatusCode::OK);
+        let rec = f.store.find_recording("rec-named", None).unwrap();
+        assert_eq!(rec.filename.as_deref(), Some("../../etc/passwd"), "kept for display, never used as a path");
+        assert_eq!(rec.part_content_type.as_deref(), Some("audio/mulaw;rate=8000"));
+        assert_eq!(f.store.audio(rec.row).unwrap(), audio);
+    }
 }
 
-#[tokio::test]
-async fn mulaw_wav_with_odd_data_and_pad_byte_is_stored_as_sent() {
-    let f = fixture();
-    let codes = ramp(12_345);
-    let file = wav::mulaw_wav(&codes, 8000, 1);
-    assert_eq!(file.len(), 58 + 12_345 + 1);
-    let headers = "; filename=\"audio.wav\"\r\nContent-Type: audio/wav";
-    let (status, _) = deliver(&f, watsonx_body("rec-wav", &file, headers)).await;
-    assert_eq!(status, StatusCode::OK);
-    let rec = f.store.find_recording("rec-wav", None).unwrap();
-    assert_eq!(f.store.audio(rec.row).unwrap(), file, "pad byte included");
-    assert_eq!((rec.container.as_str(), rec.sample_count, rec.size_bytes), ("wav", 12_345, 12_404));
+common::both! {
+    #[tokio::test]
+    async fn mulaw_wav_with_odd_data_and_pad_byte_is_stored_as_sent() {
+        let f = fixture();
+        let codes = ramp(12_345);
+        let file = wav::mulaw_wav(&codes, 8000, 1);
+        assert_eq!(file.len(), 58 + 12_345 + 1);
+        let headers = "; filename=\"audio.wav\"\r\nContent-Type: audio/wav";
+        let (status, _) = deliver(&f, watsonx_body("rec-wav", &file, headers)).await;
+        assert_eq!(status, StatusCode::OK);
+        let rec = f.store.find_recording("rec-wav", None).unwrap();
+        assert_eq!(f.store.audio(rec.row).unwrap(), file, "pad byte included");
+        assert_eq!((rec.container.as_str(), rec.sample_count, rec.size_bytes), ("wav", 12_345, 12_404));
+    }
 }
 
-#[tokio::test]
-async fn same_audio_again_is_a_duplicate_stored_once() {
-    let f = fixture();
-    let body = watsonx_body("rec-dup", &ramp(4000), "");
-    assert_eq!(deliver(&f, body.clone()).await.0, StatusCode::OK);
-    assert_eq!(deliver(&f, body).await.0, StatusCode::OK);
-    assert_eq!(f.store.recordings(None).unwrap().len(), 1);
-    let outcomes: Vec<&str> = f.store.requests(10).unwrap().into_iter().map(|r| r.outcome.as_str()).collect();
-    assert_eq!(outcomes, ["duplicate", "stored"]);
+common::both! {
+    #[tokio::test]
+    async fn same_audio_again_is_a_duplicate_stored_once() {
+        let f = fixture();
+        let body = watsonx_body("rec-dup", &ramp(4000), "");
+        assert_eq!(deliver(&f, body.clone()).await.0, StatusCode::OK);
+        assert_eq!(deliver(&f, body).await.0, StatusCode::OK);
+        assert_eq!(f.store.recordings(None).unwrap().len(), 1);
+        let outcomes: Vec<&str> = f.store.requests(10).unwrap().into_iter().map(|r| r.outcome.as_str()).collect();
+        assert_eq!(outcomes, ["duplicate", "stored"]);
+    }
 }
 
-#[tokio::test]
-async fn different_audio_under_the_same_id_becomes_a_conflicting_version() {
-    let f = fixture();
-    assert_eq!(deliver(&f, watsonx_body("rec-c", &ramp(4000), "")).await.0, StatusCode::OK);
-    assert_eq!(deliver(&f, watsonx_body("rec-c", &ramp(4001), "")).await.0, StatusCode::OK);
-    let all = f.store.recordings(None).unwrap();
-    assert_eq!(all.iter().map(|r| (r.version, r.conflict)).collect::<Vec<_>>(), [(1, false), (2, true)]);
-    assert_eq!(f.store.find_recording("rec-c", None).unwrap().size_bytes, 4001);
-    assert_eq!(f.store.find_recording("rec-c", Some(1)).unwrap().size_bytes, 4000);
-    assert_eq!(f.store.requests(1).unwrap()[0].outcome, earshot_core::Outcome::Conflict);
+common::both! {
+    #[tokio::test]
+    async fn different_audio_under_the_same_id_becomes_a_conflicting_version() {
+        let f = fixture();
+        assert_eq!(deliver(&f, watsonx_body("rec-c", &ramp(4000), "")).await.0, StatusCode::OK);
+        assert_eq!(deliver(&f, watsonx_body("rec-c", &ramp(4001), "")).await.0, StatusCode::OK);
+        let all = f.store.recordings(None).unwrap();
+        assert_eq!(all.iter().map(|r| (r.version, r.conflict)).collect::<Vec<_>>(), [(1, false), (2, true)]);
+        assert_eq!(f.store.find_recording("rec-c", None).unwrap().size_bytes, 4001);
+        assert_eq!(f.store.find_recording("rec-c", Some(1)).unwrap().size_bytes, 4000);
+        assert_eq!(f.store.requests(1).unwrap()[0].outcome, earshot_core::Outcome::Conflict);
+    }
 }
 
 /// One hostile or broken request and what it must be answered.
@@ -316,103 +326,119 @@ fn error_cases() -> Vec<Case> {
     ]
 }
 
-#[tokio::test]
-async fn each_error_path_has_its_status_code_and_message_and_is_logged() {
-    let f = fixture();
-    assert_eq!(deliver(&f, watsonx_body("rec-kept", &ramp(800), "")).await.0, StatusCode::OK);
-    let before = f.store.recordings(None).unwrap();
-    for case in error_cases() {
-        let (status, body) = call(earshot_core::router(f.intake.clone()), case.request).await;
-        assert_eq!(status, case.status, "{}: {body}", case.label);
-        assert_eq!(body["error"], case.code, "{}: {body}", case.label);
-        let message = body["message"].as_str().unwrap();
-        assert!(message.contains(case.message_has), "{}: {message:?} lacks {:?}", case.label, case.message_has);
-        let logged = &f.store.requests(1).unwrap()[0];
-        assert_eq!((logged.status, logged.outcome.as_str()), (case.status.as_u16(), "rejected"), "{}", case.label);
-        assert_eq!(logged.error.as_deref(), Some(case.code), "{}", case.label);
-        assert_eq!(logged.reason.as_deref(), Some(message), "{}", case.label);
+common::both! {
+    #[tokio::test]
+    async fn each_error_path_has_its_status_code_and_message_and_is_logged() {
+        let f = fixture();
+        assert_eq!(deliver(&f, watsonx_body("rec-kept", &ramp(800), "")).await.0, StatusCode::OK);
+        let before = f.store.recordings(None).unwrap();
+        for case in error_cases() {
+            let (status, body) = call(earshot_core::router(f.intake.clone()), case.request).await;
+            assert_eq!(status, case.status, "{}: {body}", case.label);
+            assert_eq!(body["error"], case.code, "{}: {body}", case.label);
+            let message = body["message"].as_str().unwrap();
+            assert!(message.contains(case.message_has), "{}: {message:?} lacks {:?}", case.label, case.message_has);
+            let logged = &f.store.requests(1).unwrap()[0];
+            assert_eq!((logged.status, logged.outcome.as_str()), (case.status.as_u16(), "rejected"), "{}", case.label);
+            assert_eq!(logged.error.as_deref(), Some(case.code), "{}", case.label);
+            assert_eq!(logged.reason.as_deref(), Some(message), "{}", case.label);
+        }
+        assert_eq!(f.store.recordings(None).unwrap(), before, "nothing stored or changed by bad requests");
+        assert_eq!(deliver(&f, watsonx_body("rec-after", &ramp(800), "")).await.0, StatusCode::OK, "still serving");
     }
-    assert_eq!(f.store.recordings(None).unwrap(), before, "nothing stored or changed by bad requests");
-    assert_eq!(deliver(&f, watsonx_body("rec-after", &ramp(800), "")).await.0, StatusCode::OK, "still serving");
 }
 
-#[tokio::test]
-async fn rejected_bodies_are_kept_for_inspection_with_their_parts() {
-    let f = fixture();
-    let body = watsonx_body("rec-r", &ramp(300), "");
-    let request = post().body(Body::from(body.clone())).unwrap();
-    assert_eq!(call(earshot_core::router(f.intake.clone()), request).await.0, StatusCode::UNAUTHORIZED);
-    let logged = &f.store.requests(1).unwrap()[0];
-    assert_eq!(f.store.request_body(logged.id).unwrap(), Some(body));
-    assert_eq!(logged.session_id.as_deref(), Some("50989a59-9976-4b3f-9a98-af42adcad69a"));
-    let parts = logged.parts.as_ref().unwrap();
-    assert_eq!(parts[1]["name"], "audio_recording");
-    assert_eq!(parts[1]["size"], 300);
+common::both! {
+    #[tokio::test]
+    async fn rejected_bodies_are_kept_for_inspection_with_their_parts() {
+        let f = fixture();
+        let body = watsonx_body("rec-r", &ramp(300), "");
+        let request = post().body(Body::from(body.clone())).unwrap();
+        assert_eq!(call(earshot_core::router(f.intake.clone()), request).await.0, StatusCode::UNAUTHORIZED);
+        let logged = &f.store.requests(1).unwrap()[0];
+        assert_eq!(f.store.request_body(logged.id).unwrap(), Some(body));
+        assert_eq!(logged.session_id.as_deref(), Some("50989a59-9976-4b3f-9a98-af42adcad69a"));
+        let parts = logged.parts.as_ref().unwrap();
+        assert_eq!(parts[1]["name"], "audio_recording");
+        assert_eq!(parts[1]["size"], 300);
+    }
 }
 
-#[tokio::test]
-async fn observe_mode_accepts_and_marks_bad_tokens() {
-    let f = fixture_with(AuthMode::Observe, 1 << 20);
-    let body = watsonx_body("rec-o", &ramp(100), "");
-    let forged = jwt::sign_hs256(json!({"sub": "x"}).as_object().unwrap(), b"wrong");
-    let request = post().header("authorization", forged).body(Body::from(body)).unwrap();
-    assert_eq!(call(earshot_core::router(f.intake.clone()), request).await.0, StatusCode::OK);
-    let rec = f.store.find_recording("rec-o", None).unwrap();
-    assert_eq!(rec.auth.verdict, earshot_core::TokenCheck::Invalid);
-    assert!(rec.auth.reason.unwrap().contains("signature"));
-    assert_eq!(f.store.sessions().unwrap()[0].flagged_requests, 1);
+common::both! {
+    #[tokio::test]
+    async fn observe_mode_accepts_and_marks_bad_tokens() {
+        let f = fixture_with(AuthMode::Observe, 1 << 20);
+        let body = watsonx_body("rec-o", &ramp(100), "");
+        let forged = jwt::sign_hs256(json!({"sub": "x"}).as_object().unwrap(), b"wrong");
+        let request = post().header("authorization", forged).body(Body::from(body)).unwrap();
+        assert_eq!(call(earshot_core::router(f.intake.clone()), request).await.0, StatusCode::OK);
+        let rec = f.store.find_recording("rec-o", None).unwrap();
+        assert_eq!(rec.auth.verdict, earshot_core::TokenCheck::Invalid);
+        assert!(rec.auth.reason.unwrap().contains("signature"));
+        assert_eq!(f.store.sessions().unwrap()[0].flagged_requests, 1);
+    }
 }
 
-#[tokio::test]
-async fn off_mode_still_shows_the_decoded_token() {
-    let f = fixture_with(AuthMode::Off, 1 << 20);
-    let (status, _) = deliver(&f, watsonx_body("rec-off", &ramp(100), "")).await;
-    assert_eq!(status, StatusCode::OK);
-    let logged = &f.store.requests(1).unwrap()[0];
-    assert_eq!(logged.auth.verdict, earshot_core::TokenCheck::Off);
-    assert_eq!(logged.jwt_claims.as_ref().unwrap()["iss"], "test-client");
-    let auth_header = logged.headers.as_array().unwrap().iter().find(|h| h[0] == "authorization").unwrap();
-    assert!(auth_header[1].as_str().unwrap().ends_with(".<signature removed>"));
+common::both! {
+    #[tokio::test]
+    async fn off_mode_still_shows_the_decoded_token() {
+        let f = fixture_with(AuthMode::Off, 1 << 20);
+        let (status, _) = deliver(&f, watsonx_body("rec-off", &ramp(100), "")).await;
+        assert_eq!(status, StatusCode::OK);
+        let logged = &f.store.requests(1).unwrap()[0];
+        assert_eq!(logged.auth.verdict, earshot_core::TokenCheck::Off);
+        assert_eq!(logged.jwt_claims.as_ref().unwrap()["iss"], "test-client");
+        let auth_header = logged.headers.as_array().unwrap().iter().find(|h| h[0] == "authorization").unwrap();
+        assert!(auth_header[1].as_str().unwrap().ends_with(".<signature removed>"));
+    }
 }
 
-#[tokio::test]
-async fn authentication_header_is_accepted_as_a_fallback() {
-    let f = fixture();
-    let body = watsonx_body("rec-a", &ramp(100), "");
-    let request = post().header("authentication", token()).body(Body::from(body)).unwrap();
-    assert_eq!(call(earshot_core::router(f.intake.clone()), request).await.0, StatusCode::OK);
-    let rec = f.store.find_recording("rec-a", None).unwrap();
-    assert_eq!(rec.auth.verdict, earshot_core::TokenCheck::Valid);
-    assert!(rec.auth.reason.unwrap().contains("'authentication'"));
+common::both! {
+    #[tokio::test]
+    async fn authentication_header_is_accepted_as_a_fallback() {
+        let f = fixture();
+        let body = watsonx_body("rec-a", &ramp(100), "");
+        let request = post().header("authentication", token()).body(Body::from(body)).unwrap();
+        assert_eq!(call(earshot_core::router(f.intake.clone()), request).await.0, StatusCode::OK);
+        let rec = f.store.find_recording("rec-a", None).unwrap();
+        assert_eq!(rec.auth.verdict, earshot_core::TokenCheck::Valid);
+        assert!(rec.auth.reason.unwrap().contains("'authentication'"));
+    }
 }
 
-#[tokio::test]
-async fn a_replaced_content_type_still_parses_from_the_body_boundary() {
-    let f = fixture();
-    let body = watsonx_body("rec-ct", &ramp(100), "");
-    let request =
-        with_token(Request::post("/hook")).header("content-type", "application/json").body(Body::from(body)).unwrap();
-    assert_eq!(call(earshot_core::router(f.intake.clone()), request).await.0, StatusCode::OK);
+common::both! {
+    #[tokio::test]
+    async fn a_replaced_content_type_still_parses_from_the_body_boundary() {
+        let f = fixture();
+        let body = watsonx_body("rec-ct", &ramp(100), "");
+        let request =
+            with_token(Request::post("/hook")).header("content-type", "application/json").body(Body::from(body)).unwrap();
+        assert_eq!(call(earshot_core::router(f.intake.clone()), request).await.0, StatusCode::OK);
+    }
 }
 
-#[tokio::test]
-async fn get_is_answered_and_logged() {
-    let f = fixture();
-    let (status, body) =
-        call(earshot_core::router(f.intake.clone()), Request::get("/").body(Body::empty()).unwrap()).await;
-    assert_eq!(status, StatusCode::OK);
-    assert_eq!(body["service"], "earshot");
-    assert_eq!(f.store.requests(1).unwrap()[0].outcome, earshot_core::Outcome::Info);
+common::both! {
+    #[tokio::test]
+    async fn get_is_answered_and_logged() {
+        let f = fixture();
+        let (status, body) =
+            call(earshot_core::router(f.intake.clone()), Request::get("/").body(Body::empty()).unwrap()).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(body["service"], "earshot");
+        assert_eq!(f.store.requests(1).unwrap()[0].outcome, earshot_core::Outcome::Info);
+    }
 }
 
-#[tokio::test]
-async fn stored_recordings_are_announced_on_the_event_stream() {
-    let f = fixture();
-    let mut events = f.intake.subscribe();
-    deliver(&f, watsonx_body("rec-ev", &ramp(100), "")).await;
-    let first = events.recv().await.unwrap();
-    assert!(matches!(first, Event::RecordingStored { ref recording_id, version: 1, .. } if recording_id == "rec-ev"));
-    assert!(matches!(events.recv().await.unwrap(), Event::RequestLogged { status: 200, .. }));
+common::both! {
+    #[tokio::test]
+    async fn stored_recordings_are_announced_on_the_event_stream() {
+        let f = fixture();
+        let mut events = f.intake.subscribe();
+        deliver(&f, watsonx_body("rec-ev", &ramp(100), "")).await;
+        let first = events.recv().await.unwrap();
+        assert!(matches!(first, Event::RecordingStored { ref recording_id, version: 1, .. } if recording_id == "rec-ev"));
+        assert!(matches!(events.recv().await.unwrap(), Event::RequestLogged { status: 200, .. }));
+    }
 }
 
 async fn start_server(f: &Fixture) -> (String, tokio::sync::oneshot::Sender<()>) {
@@ -442,61 +468,65 @@ fn reqwest_form(
     reqwest::multipart::Form::new().text("metadata", metadata(recording_id).to_string()).part("audio_recording", part)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn real_server_accepts_reqwest_multipart_in_every_documented_shape() {
-    let f = fixture_with(AuthMode::Enforce, 1 << 20);
-    let (url, _stop) = start_server(&f).await;
-    let client = reqwest::Client::new();
-    let wav_file = wav::mulaw_wav(&ramp(2001), 8000, 1);
-    let shapes = [
-        ("r1", ramp(1600), None, None),
-        ("r2", ramp(1600), Some("utterance.ul"), Some("audio/mulaw;rate=8000")),
-        ("r3", wav_file.clone(), Some("audio.wav"), Some("audio/wav")),
-        ("r4", wav_file.clone(), None, None),
-    ];
-    for (id, audio, filename, mime) in shapes {
-        let response = client
-            .post(&url)
-            .bearer_auth(token())
-            .multipart(reqwest_form(id, audio.clone(), filename, mime))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), 200, "{id}");
-        assert_eq!(response.headers()["content-type"], "application/json");
-        assert_eq!(response.text().await.unwrap(), "{}");
-        let rec = f.store.find_recording(id, None).unwrap();
-        assert_eq!(f.store.audio(rec.row).unwrap(), audio, "{id} byte-exact");
-    }
-    let logged = &f.store.requests(1).unwrap()[0];
-    assert!(logged.remote_addr.as_deref().unwrap().starts_with("127.0.0.1:"));
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_200_means_the_row_is_already_readable() {
-    let f = fixture_with(AuthMode::Enforce, 1 << 20);
-    let (url, _stop) = start_server(&f).await;
-    let client = reqwest::Client::new();
-    let mut tasks = Vec::new();
-    for i in 0..24 {
-        let (client, url, store) = (client.clone(), url.clone(), f.store.clone());
-        tasks.push(tokio::spawn(async move {
-            let id = format!("durable-{i}");
+common::both! {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn real_server_accepts_reqwest_multipart_in_every_documented_shape() {
+        let f = fixture_with(AuthMode::Enforce, 1 << 20);
+        let (url, _stop) = start_server(&f).await;
+        let client = reqwest::Client::new();
+        let wav_file = wav::mulaw_wav(&ramp(2001), 8000, 1);
+        let shapes = [
+            ("r1", ramp(1600), None, None),
+            ("r2", ramp(1600), Some("utterance.ul"), Some("audio/mulaw;rate=8000")),
+            ("r3", wav_file.clone(), Some("audio.wav"), Some("audio/wav")),
+            ("r4", wav_file.clone(), None, None),
+        ];
+        for (id, audio, filename, mime) in shapes {
             let response = client
                 .post(&url)
                 .bearer_auth(token())
-                .multipart(reqwest_form(&id, ramp(4000 + i), None, None))
+                .multipart(reqwest_form(id, audio.clone(), filename, mime))
                 .send()
                 .await
                 .unwrap();
-            assert_eq!(response.status(), 200);
-            // A fresh connection, straight after the answer: the commit must already be visible.
-            let rec = store.find_recording(&id, None).unwrap();
-            assert_eq!(rec.size_bytes, 4000 + i as u64);
-        }));
+            assert_eq!(response.status(), 200, "{id}");
+            assert_eq!(response.headers()["content-type"], "application/json");
+            assert_eq!(response.text().await.unwrap(), "{}");
+            let rec = f.store.find_recording(id, None).unwrap();
+            assert_eq!(f.store.audio(rec.row).unwrap(), audio, "{id} byte-exact");
+        }
+        let logged = &f.store.requests(1).unwrap()[0];
+        assert!(logged.remote_addr.as_deref().unwrap().starts_with("127.0.0.1:"));
     }
-    for task in tasks {
-        task.await.unwrap();
+}
+
+common::both! {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn every_200_means_the_row_is_already_readable() {
+        let f = fixture_with(AuthMode::Enforce, 1 << 20);
+        let (url, _stop) = start_server(&f).await;
+        let client = reqwest::Client::new();
+        let mut tasks = Vec::new();
+        for i in 0..24 {
+            let (client, url, store) = (client.clone(), url.clone(), f.store.clone());
+            tasks.push(tokio::spawn(async move {
+                let id = format!("durable-{i}");
+                let response = client
+                    .post(&url)
+                    .bearer_auth(token())
+                    .multipart(reqwest_form(&id, ramp(4000 + i), None, None))
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(response.status(), 200);
+                // A fresh connection, straight after the answer: the commit must already be visible.
+                let rec = store.find_recording(&id, None).unwrap();
+                assert_eq!(rec.size_bytes, 4000 + i as u64);
+            }));
+        }
+        for task in tasks {
+            task.await.unwrap();
+        }
+        assert_eq!(f.store.recordings(None).unwrap().len(), 24);
     }
-    assert_eq!(f.store.recordings(None).unwrap().len(), 24);
 }

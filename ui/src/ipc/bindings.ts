@@ -994,7 +994,29 @@ forward: ForwardInfo,
 /**
  * The retention policy in force (both limits `null`: off).
  */
-retention: RetentionPolicy, };
+retention: RetentionPolicy, 
+/**
+ * The store in use and the one saved for the next start.
+ */
+store: StoreInfo, };
+
+export type StoreInfo = { 
+/**
+ * The store open now: the database file, or `postgres://user@host:port/db`.
+ */
+running: string, 
+/**
+ * Whether that is the shared PostgreSQL store.
+ */
+shared: boolean, 
+/**
+ * The shared store saved in settings (`null`: this computer's), described.
+ */
+saved: string | null, 
+/**
+ * Whether the saved choice differs from the running one (it takes effect at the next start).
+ */
+restart_needed: boolean, };
 
 export type IpcError = { 
 /**

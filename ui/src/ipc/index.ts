@@ -92,6 +92,7 @@ export const api = {
   setSecret: (secret: string) => invoke<SetupInfo>("set_secret", { secret }),
   setAuthMode: (mode: AuthMode) => invoke<SetupInfo>("set_auth_mode", { mode }),
   setPort: (port: number) => invoke<SetupInfo>("set_port", { port }),
+  setStore: (url: string | null, password: string | null) => invoke<SetupInfo>("set_store", { url, password }),
   playerLoad: (row: number, autoplay: boolean) => invoke<void>("player_load", { row, autoplay }),
   playerControl: (action: PlayerAction) => invoke<void>("player_control", { action }),
   getTunnel: () => invoke<TunnelInfo>("get_tunnel"),

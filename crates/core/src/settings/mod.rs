@@ -16,7 +16,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 pub use limits::{BUDGET_WAIT, Limits};
-pub use resolve::{DATA_DIR_VAR, Overrides, Resolved, data_dir};
+pub use resolve::{DATA_DIR_VAR, Overrides, Resolved, STORE_VAR, data_dir, store_url};
 pub use saved::{ForwardSettings, SETTINGS_FILE, SavedSettings, TunnelChoice};
 
 /// The listener's default address: loopback only, a tunnel exposes it.
@@ -65,6 +65,9 @@ pub enum SettingsError {
     /// The retention policy cannot be used.
     #[error("retention cannot be set up: {0}")]
     Retention(String),
+    /// The store URL cannot be used.
+    #[error("{0}")]
+    Store(String),
     /// The forward URL, mode or timeout cannot be used.
     #[error("forwarding cannot be set up: {0}")]
     Forward(String),

@@ -3,14 +3,14 @@
 //! `settings.json`, then the default.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::{AuthConfig, AuthMode, DEFAULT_LISTEN, DEFAULT_MAX_BODY, Limits, SavedSettings, Secret, SettingsError};
 use crate::intake::IntakeConfig;
 use crate::model::ForwardMode;
 use crate::relay::{DEFAULT_FORWARD_TIMEOUT, ForwardConfig};
-use crate::store::RetentionPolicy;
+use crate::store::{RetentionPolicy, StoreUrl};
 
 /// Values given for one run, by flags or by the environment. Every field optional.
 #[derive(Clone, Default, PartialEq)]
@@ -65,6 +65,9 @@ impl std::fmt::Debug for Overrides {
 
 /// Environment variable for the data dir.
 pub const DATA_DIR_VAR: &str = "EARSHOT_DATA_DIR";
+
+/// The variable naming the store (`sqlite:DIR` or `postgres://…`), like `--store`.
+pub const STORE_VAR: &str = "EARSHOT_STORE";
 
 /// Reads one variable through `get`; empty counts as unset.
 fn parsed<T: std::str::FromStr>(
@@ -222,6 +225,20 @@ pub fn data_dir(given: Option<PathBuf>) -> Result<PathBuf, SettingsError> {
         .or_else(|| std::env::var_os(DATA_DIR_VAR).filter(|v| !v.is_empty()).map(PathBuf::from))
         .or_else(|| dirs::data_dir().map(|d| d.join("earshot")))
         .ok_or(SettingsError::NoDataDir)
+}
+
+/// Which store to open: `given` (`--store`), else [`STORE_VAR`], else the
+/// one saved in `data_dir`'s settings, else the SQLite file in `data_dir`.
+pub fn store_url(given: Option<&str>, data_dir: &Path) -> Result<StoreUrl, SettingsError> {
+    let env = std::env::var(STORE_VAR).ok().filter(|v| !v.trim().is_empty());
+    let chosen = match given.map(str::to_string).or(env) {
+        Some(text) => Some(text),
+        None => SavedSettings::load(data_dir)?.store.filter(|v| !v.trim().is_empty()),
+    };
+    match chosen {
+        Some(text) => StoreUrl::parse(&text).map_err(|e| SettingsError::Store(e.to_string())),
+        None => Ok(StoreUrl::Sqlite(data_dir.to_path_buf())),
+    }
 }
 
 #[cfg(test)]

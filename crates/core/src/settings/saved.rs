@@ -96,6 +96,10 @@ pub struct SavedSettings {
     /// How long recordings are kept (off by default).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retention: Option<crate::store::RetentionPolicy>,
+    /// The store: a `postgres://` URL for the shared store (password and all,
+    /// like the secret, and never shown again); unset is this data dir's SQLite file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub store: Option<String>,
 }
 
 impl fmt::Debug for SavedSettings {
@@ -113,6 +117,7 @@ impl fmt::Debug for SavedSettings {
             .field("tunnel_on", &self.tunnel_on)
             .field("forward", &self.forward)
             .field("retention", &self.retention)
+            .field("store", &self.store.as_deref().map(crate::store::describe_url))
             .finish()
     }
 }

@@ -5,15 +5,53 @@
 //! The handle is backend-neutral: it is a channel; the backend owns the loop
 //! that drains it.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use tokio::sync::{mpsc, oneshot};
 
+use crate::events::Event;
 use crate::model::{
     Answer, ForwardMode, NewRecording, NewReplay, NewRequest, Outcome, RecordingAnalysis, Review, ReviewChange,
 };
 use crate::store::StoreError;
 use crate::store::lifecycle::{DeleteTarget, Removed, RetentionPolicy, Snapshot, StoreSize};
+
+/// Most jobs folded into one transaction; bounds the latency of the first job in a group.
+pub(crate) const MAX_GROUP: usize = 64;
+
+/// Jobs that may wait for the writer before senders wait in turn.
+pub(crate) const QUEUE: usize = 1024;
+
+/// How long a group of bookkeeping jobs alone (upstream answers, analyses) waits for
+/// company: a forwarded request's answer is written after the sender was
+/// answered, so on its own it would cost the next delivery a second fsync;
+/// waiting lets it ride in that delivery's transaction instead.
+const BOOKKEEPING_WAIT: Duration = Duration::from_millis(25);
+
+/// The group the writer commits next: `first` and whatever else is waiting,
+/// up to [`MAX_GROUP`]; a group of bookkeeping alone waits up to
+/// [`BOOKKEEPING_WAIT`] for a delivery to ride with. Runs on the writer's thread.
+pub(crate) fn gather(first: Envelope, rx: &mut mpsc::Receiver<Envelope>) -> Vec<Envelope> {
+    let mut group = vec![first];
+    while group.len() < MAX_GROUP {
+        match rx.try_recv() {
+            Ok(envelope) => group.push(envelope),
+            Err(_) => break,
+        }
+    }
+    let deadline = Instant::now() + BOOKKEEPING_WAIT;
+    while group.len() < MAX_GROUP
+        && group.iter().all(|e| matches!(e.job, Job::RecordForward { .. } | Job::StoreAnalysis { .. }))
+        && Instant::now() < deadline
+    {
+        match rx.try_recv() {
+            Ok(envelope) => group.push(envelope),
+            Err(mpsc::error::TryRecvError::Empty) => std::thread::sleep(Duration::from_millis(1)),
+            Err(mpsc::error::TryRecvError::Disconnected) => break,
+        }
+    }
+    group
+}
 
 /// One write.
 #[derive(Debug, Clone)]
@@ -150,6 +188,57 @@ pub enum Committed {
         /// After.
         after: StoreSize,
     },
+}
+
+impl Job {
+    /// What subscribers are told once this job has committed with `done`.
+    pub(crate) fn events(&self, done: &Committed) -> Vec<Event> {
+        let logged = |request: &NewRequest, done: &Logged| Event::RequestLogged {
+            request_id: done.request_id,
+            status: request.status,
+            outcome: done.outcome,
+            session_id: request.session_id.clone(),
+        };
+        match (self, done) {
+            (Job::StoreRecording { request, recording }, Committed::Logged(done)) => {
+                let mut events = Vec::with_capacity(2);
+                if let (Some(row), Some(version)) = (done.recording_row, done.version)
+                    && done.outcome != Outcome::Duplicate
+                {
+                    events.push(Event::RecordingStored {
+                        row,
+                        recording_id: recording.metadata.recording_id.clone(),
+                        session_id: recording.metadata.session_id.clone(),
+                        version,
+                    });
+                }
+                events.push(logged(request, done));
+                events
+            }
+            (Job::LogRequest { request }, Committed::Logged(done)) => vec![logged(request, done)],
+            (Job::RecordForward { request_id, session_id, answer, .. }, _) => vec![Event::ForwardAnswered {
+                request_id: *request_id,
+                upstream_status: answer.status,
+                session_id: session_id.clone(),
+            }],
+            (Job::RecordReplay { replay }, Committed::Replayed { replay_id }) => vec![Event::Replayed {
+                replay_id: *replay_id,
+                replay_of: replay.request_id,
+                recording_row: replay.recording_row,
+            }],
+            (_, Committed::Deleted { removed, .. }) => vec![Event::Removed { removed: *removed }],
+            (_, Committed::Imported(report)) => vec![Event::Imported { added: report.added, calls: report.calls }],
+            (_, Committed::Restored { restored }) => vec![Event::Restored { restored: *restored }],
+            (Job::Pin { row, pinned }, Committed::Pinned) => vec![Event::Pinned { row: *row, pinned: *pinned }],
+            (Job::Review { row, .. }, Committed::Reviewed(review)) => {
+                vec![Event::Reviewed { row: *row, verdict: review.verdict }]
+            }
+            (Job::StoreAnalysis { row, analysis, .. }, Committed::Analysed) => {
+                vec![Event::Analysed { row: *row, flags: analysis.flags.clone() }]
+            }
+            _ => Vec::new(),
+        }
+    }
 }
 
 impl Committed {

@@ -73,7 +73,7 @@ pub struct Snapshot {
 }
 
 /// What a delete (or a retention run) removed.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Removed {
     /// Calls that no longer have any recording.
@@ -97,6 +97,15 @@ impl std::fmt::Display for Removed {
             count(self.requests, "request", "requests"),
             self.bytes as f64 / 1e6
         )
+    }
+}
+
+impl std::ops::AddAssign for Removed {
+    fn add_assign(&mut self, other: Removed) {
+        self.calls += other.calls;
+        self.recordings += other.recordings;
+        self.requests += other.requests;
+        self.bytes += other.bytes;
     }
 }
 
@@ -125,4 +134,52 @@ pub struct StoreSize {
     pub bytes: u64,
     /// Bytes in free pages that compaction would give back.
     pub free_bytes: u64,
+}
+
+/// `text` as the store writes times (UTC, milliseconds, `Z`), so that text
+/// comparison is time comparison; a bare date is its start, UTC.
+pub(crate) fn canonical_time(text: &str) -> Result<String, String> {
+    let text = text.trim();
+    let parsed = chrono::DateTime::parse_from_rfc3339(text).map(|t| t.to_utc()).or_else(|_| {
+        chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").map(|d| d.and_time(chrono::NaiveTime::MIN).and_utc())
+    });
+    parsed
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+        .map_err(|_| format!("{text:?} is not a time: give RFC 3339 (2026-11-26T12:00:00Z) or a date (2026-11-26)"))
+}
+
+/// The calls retention may remove, `(session, last arrival, bytes)`, oldest
+/// last activity first; calls holding a kept recording are never among them.
+pub(crate) const RETAIN_CANDIDATES: &str = "SELECT session_id, MAX(received_at) AS last,
+        CAST(SUM(size_bytes) AS BIGINT) AS bytes FROM recordings
+    GROUP BY session_id HAVING MAX(pinned) = 0 ORDER BY last, session_id";
+
+/// Which of `calls` (as [`RETAIN_CANDIDATES`] lists them) `policy` removes as
+/// of `now`, with `total` audio bytes stored: the too old ones, and the oldest
+/// while the total is over the limit.
+pub(crate) fn calls_to_remove(
+    policy: &RetentionPolicy,
+    now: &str,
+    calls: &[(String, String, i64)],
+    total: i64,
+) -> Vec<String> {
+    let cutoff = policy.days.and_then(|days| {
+        let now = chrono::DateTime::parse_from_rfc3339(now).ok()?;
+        Some(
+            (now - chrono::Duration::days(i64::from(days)))
+                .to_utc()
+                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        )
+    });
+    let mut over = policy.max_gb.map_or(0, |gb| total - (gb * 1e9) as i64);
+    let mut doomed = Vec::new();
+    for (session_id, last, bytes) in calls {
+        let too_old = cutoff.as_ref().is_some_and(|cutoff| last < cutoff);
+        if !too_old && over <= 0 {
+            continue;
+        }
+        over -= bytes;
+        doomed.push(session_id.clone());
+    }
+    doomed
 }

@@ -4,14 +4,21 @@
 //! write jobs (through one group-committing writer), paged lists, finding a
 //! recording, its audio bytes, and change events. [`Store`] is a cheap handle
 //! to one backend; callers never learn which one it is. SQLite
-//! ([`SqliteStore`], one file per data dir) is the embedded default.
+//! ([`SqliteStore`], one file per data dir) is the embedded default;
+//! PostgreSQL ([`PostgresStore`]) is the shared store for teams, chosen with a
+//! [`StoreUrl`].
 //!
 //! This module does not know HTTP or the UI; it stores what it is given.
 
+mod apply;
+mod fields;
 mod job;
 mod lifecycle;
 mod page;
+mod postgres;
+mod rows;
 mod sqlite;
+pub mod transfer;
 
 use std::fmt;
 use std::ops::Deref;
@@ -23,6 +30,7 @@ use tokio::sync::broadcast;
 pub use job::{Committed, Job, Logged, WriteError, Writer};
 pub use lifecycle::{Cell, DeleteTarget, Removed, RetentionPolicy, Snapshot, StoreSize, TableRows};
 pub use page::{Filter, MAX_PAGE, PREVIEW_BYTES, Page, RecordingDetail, RequestDetail, VerdictFilter, hex_dump};
+pub use postgres::{PostgresStore, TlsMode};
 pub use sqlite::{BUSY_TIMEOUT, DB_FILE, SqliteStore, WAL_SOFT_LIMIT};
 
 use crate::events::Event;
@@ -67,12 +75,101 @@ pub enum StoreError {
         /// How many matched.
         count: usize,
     },
+    /// PostgreSQL refused an operation or could not be reached (the shared store).
+    #[error("PostgreSQL: {message}")]
+    Postgres {
+        /// What the server or the connection said, with which store it was (never its password).
+        message: String,
+        /// The SQLSTATE, when the server answered with one.
+        code: Option<String>,
+    },
+    /// A store URL that cannot be used (`--store`, `EARSHOT_STORE`, settings).
+    #[error("store {0}")]
+    BadUrl(String),
     /// The writer thread is gone (the process is shutting down).
     #[error("the database writer has stopped")]
     WriterGone,
     /// Something else went wrong; the message says what.
     #[error("{0}")]
     Failed(String),
+}
+
+impl StoreError {
+    pub(crate) fn postgres(message: String, code: Option<String>) -> StoreError {
+        StoreError::Postgres { message, code }
+    }
+}
+
+/// Which store to open: `sqlite:DIR` (the embedded default: a data dir) or
+/// a `postgres://` URL (the shared store).
+#[derive(Clone, PartialEq, Eq)]
+pub enum StoreUrl {
+    /// The SQLite file in this data dir.
+    Sqlite(PathBuf),
+    /// A PostgreSQL database (the URL as given, password and all; shown only through [`StoreUrl::describe`]).
+    Postgres(String),
+}
+
+impl fmt::Debug for StoreUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "StoreUrl({})", self.describe())
+    }
+}
+
+impl StoreUrl {
+    /// Reads `sqlite:DIR`, `sqlite://DIR`, `postgres://…` or `postgresql://…`.
+    pub fn parse(text: &str) -> Result<StoreUrl, StoreError> {
+        let text = text.trim();
+        if text.starts_with("postgres://") || text.starts_with("postgresql://") {
+            return Ok(StoreUrl::Postgres(text.to_string()));
+        }
+        match text.strip_prefix("sqlite://").or_else(|| text.strip_prefix("sqlite:")) {
+            Some(dir) if !dir.is_empty() => Ok(StoreUrl::Sqlite(PathBuf::from(dir))),
+            _ => Err(StoreError::BadUrl(format!(
+                "{:?} is not a store: give sqlite:DIR or postgres://user@host/db",
+                postgres::redact_url(text)
+            ))),
+        }
+    }
+
+    /// Where it is, for people: the data dir, or `postgres://user@host:port/db` without the password.
+    pub fn describe(&self) -> String {
+        match self {
+            StoreUrl::Sqlite(dir) => format!("sqlite:{}", dir.display()),
+            StoreUrl::Postgres(url) => {
+                postgres::Target::parse(url).map_or_else(|_| postgres::redact_url(url), |t| t.describe())
+            }
+        }
+    }
+
+    /// The same URL with `password` set in it (percent-encoded), for saving
+    /// what the app's password field was given; SQLite URLs come back as they were.
+    pub fn with_password(&self, password: &str) -> StoreUrl {
+        let StoreUrl::Postgres(url) = self else { return self.clone() };
+        let Some((scheme, rest)) = url.split_once("://") else { return self.clone() };
+        let end = rest.find(['/', '?']).unwrap_or(rest.len());
+        let (authority, tail) = rest.split_at(end);
+        let Some((userinfo, host)) = authority.rsplit_once('@') else { return self.clone() };
+        let user = userinfo.split_once(':').map_or(userinfo, |(user, _)| user);
+        let encoded: String = password
+            .bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
+                other => format!("%{other:02X}"),
+            })
+            .collect();
+        StoreUrl::Postgres(format!("{scheme}://{user}:{encoded}@{host}{tail}"))
+    }
+
+    /// Whether this is the shared store.
+    pub fn is_shared(&self) -> bool {
+        matches!(self, StoreUrl::Postgres(_))
+    }
+}
+
+/// `url` for people: a `postgres://` URL without its password, anything else as given.
+pub fn describe_url(url: &str) -> String {
+    StoreUrl::parse(url).map_or_else(|_| postgres::redact_url(url), |u| u.describe())
 }
 
 /// What every store offers. Reads block (callers on an async runtime use
@@ -161,6 +258,14 @@ impl Store {
     /// Opens (creating if needed) the embedded SQLite store in `data_dir`.
     pub fn open(data_dir: &Path) -> Result<Store, StoreError> {
         Ok(Store::from_backend(SqliteStore::open(data_dir)?))
+    }
+
+    /// Opens the store `url` names (see [`StoreUrl`]).
+    pub fn open_url(url: &StoreUrl) -> Result<Store, StoreError> {
+        match url {
+            StoreUrl::Sqlite(dir) => Store::open(dir),
+            StoreUrl::Postgres(url) => Ok(Store::from_backend(PostgresStore::open(url)?)),
+        }
     }
 
     /// Wraps any backend.

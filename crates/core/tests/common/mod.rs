@@ -1,17 +1,111 @@
-//! What the intake tests share: a fixed clock and a listener over a fresh store.
+//! What the store tests share: a fixed clock, a fresh store of the backend
+//! under test, a listener over it, and [`both!`], which runs a test once
+//! against SQLite and once against PostgreSQL (a private server, see
+//! `postgres`): one contract suite, two backends.
 
+#![allow(dead_code)]
+
+use std::cell::Cell;
 use std::sync::Arc;
 
 use chrono::{DateTime, TimeZone, Utc};
-use earshot_core::{AuthConfig, AuthMode, Intake, IntakeConfig, Limits, Secret, Store};
+use earshot_core::{AuthConfig, AuthMode, Intake, IntakeConfig, Limits, Secret, Store, StoreUrl};
 use tempfile::TempDir;
+
+#[path = "../../../../tests/src/postgres.rs"]
+pub mod postgres;
+
+/// Which backend a test runs against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A SQLite file in a temp dir.
+    Sqlite,
+    /// A fresh database on the test process's private PostgreSQL server.
+    Postgres,
+}
+
+thread_local! {
+    static BACKEND: Cell<Kind> = const { Cell::new(Kind::Sqlite) };
+}
+
+/// Makes `kind` the backend of this test's stores; `false` when PostgreSQL
+/// is not installed (the test skips; under `EARSHOT_STRICT=1` it panics instead).
+pub fn use_backend(kind: Kind) -> bool {
+    BACKEND.with(|b| b.set(kind));
+    kind == Kind::Sqlite || postgres::PgServer::shared().is_some()
+}
+
+/// The backend of this test.
+pub fn backend() -> Kind {
+    BACKEND.with(Cell::get)
+}
+
+/// Where a fresh store of this test's backend is: the temp dir's SQLite file, or a new database.
+pub fn store_url(dir: &TempDir) -> StoreUrl {
+    match backend() {
+        Kind::Sqlite => StoreUrl::Sqlite(dir.path().to_path_buf()),
+        Kind::Postgres => StoreUrl::Postgres(postgres::PgServer::shared().expect("use_backend checked it").database()),
+    }
+}
+
+/// A fresh store of this test's backend (`dir` holds the SQLite file, or nothing for PostgreSQL).
+pub fn open_store(dir: &TempDir) -> Store {
+    Store::open_url(&store_url(dir)).unwrap()
+}
+
+/// Runs each test twice, as `NAME::sqlite` and `NAME::postgres`.
+#[allow(unused_macros)]
+macro_rules! both {
+    ($( $(#[$attr:meta])* async fn $name:ident() $body:block )*) => {$(
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            $(#[$attr])*
+            async fn sqlite() {
+                crate::common::use_backend(crate::common::Kind::Sqlite);
+                $body
+            }
+
+            $(#[$attr])*
+            async fn postgres() {
+                if !crate::common::use_backend(crate::common::Kind::Postgres) {
+                    return;
+                }
+                $body
+            }
+        }
+    )*};
+    ($( $(#[$attr:meta])* fn $name:ident() $body:block )*) => {$(
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            $(#[$attr])*
+            fn sqlite() {
+                crate::common::use_backend(crate::common::Kind::Sqlite);
+                $body
+            }
+
+            $(#[$attr])*
+            fn postgres() {
+                if !crate::common::use_backend(crate::common::Kind::Postgres) {
+                    return;
+                }
+                $body
+            }
+        }
+    )*};
+}
+#[allow(unused_imports)]
+pub(crate) use both;
 
 /// The tests' "now": tokens are signed and checked against it.
 pub fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 26, 12, 0, 0).unwrap()
 }
 
-/// A store in a temp dir and an intake over it.
+/// A store of the test's backend and an intake over it.
 pub struct Fixture {
     pub _dir: TempDir,
     pub store: Store,
@@ -21,7 +115,7 @@ pub struct Fixture {
 /// An intake in `mode` (with `secret` unless the mode is off) taking bodies up to `max_body`.
 pub fn fixture(mode: AuthMode, secret: &str, max_body: usize) -> Fixture {
     let dir = TempDir::new().unwrap();
-    let store = Store::open(dir.path()).unwrap();
+    let store = open_store(&dir);
     let secret = (mode != AuthMode::Off).then(|| Secret::new(secret).unwrap());
     let config = IntakeConfig { auth: AuthConfig::new(Some(mode), secret).unwrap(), max_body, forward: None };
     let intake = Intake::new(config, &store, Arc::new(now), Limits::default()).unwrap();

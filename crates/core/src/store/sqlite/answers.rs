@@ -5,50 +5,16 @@
 use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::{Value, json};
 
-use super::{json_column, named, unsigned};
-use crate::model::{
-    ANSWER_BODY_CAP, ANSWER_PREVIEW, Answer, AnswerEntry, ForwardEntry, ForwardMode, NewReplay, ReplayEntry,
-};
-use crate::store::StoreError;
+use crate::model::{ANSWER_BODY_CAP, Answer, ForwardMode, NewReplay, ReplayEntry};
+use crate::store::{StoreError, fields};
 
-/// The forward columns [`forward_from_row`] reads, prefixed `f_` so they sit beside a request's.
-pub(super) const FORWARD_COLUMNS: &str = "f.url AS f_url, f.mode AS f_mode, f.status AS f_status,
+/// The forward columns `fields::forward` reads, prefixed `f_` so they sit beside a request's.
+pub(in crate::store) const FORWARD_COLUMNS: &str = "f.url AS f_url, f.mode AS f_mode, f.status AS f_status,
     f.error_code AS f_error_code, f.error AS f_error, f.latency_us AS f_latency_us,
     f.headers_json AS f_headers_json, f.body_size AS f_body_size, substr(f.body, 1, 16384) AS f_body";
 
-fn headers_json(headers: &[(String, String)]) -> String {
+pub(in crate::store) fn headers_json(headers: &[(String, String)]) -> String {
     Value::Array(headers.iter().map(|(n, v)| json!([n, v])).collect()).to_string()
-}
-
-fn preview(body: Option<Vec<u8>>) -> String {
-    let body = body.unwrap_or_default();
-    String::from_utf8_lossy(&body[..body.len().min(ANSWER_PREVIEW)]).into_owned()
-}
-
-/// Reads an answer whose columns are named `{prefix}status`, `{prefix}url`, ….
-fn answer_from_row(row: &rusqlite::Row<'_>, prefix: &str, url: &str) -> rusqlite::Result<AnswerEntry> {
-    let column = |name: &str| format!("{prefix}{name}");
-    Ok(AnswerEntry {
-        url: row.get(url)?,
-        status: row.get(column("status").as_str())?,
-        latency_ms: row.get::<_, i64>(column("latency_us").as_str())? as f64 / 1000.0,
-        error_code: row.get(column("error_code").as_str())?,
-        error: row.get(column("error").as_str())?,
-        headers: json_column(row.get(column("headers_json").as_str())?).unwrap_or(Value::Array(vec![])),
-        body: preview(row.get(column("body").as_str())?),
-        body_size: unsigned(row, &column("body_size"))?,
-    })
-}
-
-/// The forward answer of a row selected with [`FORWARD_COLUMNS`], if it was forwarded.
-pub(super) fn forward_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Option<ForwardEntry>> {
-    if row.get::<_, Option<String>>("f_url")?.is_none() {
-        return Ok(None);
-    }
-    Ok(Some(ForwardEntry {
-        mode: named(row, "f_mode", ForwardMode::from_name)?,
-        answer: answer_from_row(row, "f_", "f_url")?,
-    }))
 }
 
 /// Records the answer to a forwarded request and the status its sender finally got.
@@ -110,24 +76,14 @@ pub(super) fn insert_replay(conn: &Connection, replay: &NewReplay) -> rusqlite::
     Ok(conn.last_insert_rowid())
 }
 
-const REPLAY_COLUMNS: &str = "id, sent_at, request_id, recording_row, url, identical, changes_json, headers_json,
+pub(in crate::store) const REPLAY_COLUMNS: &str =
+    "id, sent_at, request_id, recording_row, url, identical, changes_json, headers_json,
     body_size, body_sha256, status AS a_status, error_code AS a_error_code, error AS a_error,
     latency_us AS a_latency_us, answer_headers_json AS a_headers_json, answer_body_size AS a_body_size,
     substr(answer_body, 1, 16384) AS a_body";
 
 fn replay_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<ReplayEntry> {
-    Ok(ReplayEntry {
-        id: row.get("id")?,
-        sent_at: row.get("sent_at")?,
-        replay_of: row.get("request_id")?,
-        recording_row: row.get("recording_row")?,
-        identical: row.get("identical")?,
-        changes: json_column(row.get("changes_json")?).unwrap_or(Value::Null),
-        headers: json_column(row.get("headers_json")?).unwrap_or(Value::Array(vec![])),
-        body_size: unsigned(row, "body_size")?,
-        body_sha256: row.get("body_sha256")?,
-        answer: answer_from_row(row, "a_", "url")?,
-    })
+    fields::replay(row)
 }
 
 /// Replays of a request log entry or of a recording, newest first.

@@ -6,8 +6,10 @@
 //! leave the file.
 
 use rusqlite::types::{Value, ValueRef};
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
+use crate::store::lifecycle;
+use crate::store::rows::{DETACHED_TABLE, Rows, Tables};
 use crate::store::{Cell, DeleteTarget, Removed, RetentionPolicy, Snapshot, StoreSize, TableRows};
 
 /// A failure with Earshot's own words, for the writer to report.
@@ -15,16 +17,9 @@ pub(super) fn refuse(message: String) -> rusqlite::Error {
     rusqlite::Error::ToSqlConversionFailure(message.into())
 }
 
-/// `text` as the store writes times (UTC, milliseconds, `Z`), so that text
-/// comparison is time comparison; a bare date is its start, UTC.
+/// [`canonical_time`] as a SQLite error.
 pub(super) fn canonical_time(text: &str) -> rusqlite::Result<String> {
-    let text = text.trim();
-    let parsed = chrono::DateTime::parse_from_rfc3339(text).map(|t| t.to_utc()).or_else(|_| {
-        chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").map(|d| d.and_time(chrono::NaiveTime::MIN).and_utc())
-    });
-    parsed.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)).map_err(|_| {
-        refuse(format!("{text:?} is not a time: give RFC 3339 (2026-11-26T12:00:00Z) or a date (2026-11-26)"))
-    })
+    lifecycle::canonical_time(text).map_err(refuse)
 }
 
 /// Recording rows and request ids a delete takes, in temp tables the statements below join on.
@@ -91,9 +86,6 @@ pub(super) fn take(conn: &Connection, table: &str, condition: &str) -> rusqlite:
     Ok(TableRows { table: table.to_string(), columns, rows })
 }
 
-/// The snapshot's name for requests a delete only detached from their recording.
-const DETACHED_TABLE: &str = "requests (detached)";
-
 const DETACHED: &str = "recording_row IN (SELECT id FROM temp.doomed_recordings)
     AND id NOT IN (SELECT id FROM temp.doomed_requests)";
 
@@ -150,7 +142,7 @@ pub(super) fn delete(conn: &Connection, target: &DeleteTarget) -> rusqlite::Resu
     Ok((removed, snapshot))
 }
 
-pub(super) fn to_value(cell: &Cell) -> Value {
+fn to_value(cell: &Cell) -> Value {
     match cell {
         Cell::Null => Value::Null,
         Cell::Integer(v) => Value::Integer(*v),
@@ -160,174 +152,81 @@ pub(super) fn to_value(cell: &Cell) -> Value {
     }
 }
 
-/// Rows of a table, addressable by column name.
-pub(super) struct Rows<'a> {
-    pub(super) table: &'a TableRows,
-}
-
-impl Rows<'_> {
-    pub(super) fn index(&self, column: &str) -> Option<usize> {
-        self.table.columns.iter().position(|c| c == column)
-    }
-
-    pub(super) fn integer(&self, row: &[Cell], column: &str) -> Option<i64> {
-        match self.index(column).and_then(|i| row.get(i)) {
-            Some(Cell::Integer(v)) => Some(*v),
-            _ => None,
-        }
-    }
-}
-
-pub(super) fn set(row: &mut [Cell], index: Option<usize>, value: Option<i64>) {
-    if let (Some(i), Some(v)) = (index, value) {
-        row[i] = Cell::Integer(v);
-    }
-}
-
-pub(super) fn insert(conn: &Connection, table: &str, columns: &[String], row: &[Cell]) -> rusqlite::Result<()> {
+/// `INSERT INTO table (columns) VALUES (row) then`.
+fn insert_cells(conn: &Connection, table: &str, columns: &[String], row: &[Cell], then: &str) -> rusqlite::Result<()> {
     let marks = (1..=columns.len()).map(|i| format!("?{i}")).collect::<Vec<_>>().join(", ");
-    conn.prepare_cached(&format!("INSERT INTO {table} ({}) VALUES ({marks})", columns.join(", ")))?
+    conn.prepare_cached(&format!("INSERT INTO {table} ({}) VALUES ({marks}) {then}", columns.join(", ")))?
         .execute(rusqlite::params_from_iter(row.iter().map(to_value)))?;
     Ok(())
 }
 
-fn taken(conn: &Connection, table: &str, key: &str, id: i64) -> rusqlite::Result<bool> {
-    conn.query_row(&format!("SELECT EXISTS (SELECT 1 FROM {table} WHERE {key} = ?1)"), [id], |r| r.get(0))
-}
+/// What restore and import need from SQLite, inside the writer's transaction.
+impl Tables for Connection {
+    type Error = rusqlite::Error;
 
-pub(super) fn next_id(conn: &Connection, table: &str) -> rusqlite::Result<i64> {
-    conn.query_row(&format!("SELECT COALESCE(MAX(id), 0) + 1 FROM {table}"), [], |r| r.get(0))
-}
+    fn has_id(&self, table: &str, id: i64) -> rusqlite::Result<bool> {
+        self.query_row(&format!("SELECT EXISTS (SELECT 1 FROM {table} WHERE id = ?1)"), [id], |r| r.get(0))
+    }
 
-/// Puts back every row of `snapshot`. Rows keep their ids unless the store
-/// has given an id to something new since (SQLite reuses the highest ids);
-/// then they get fresh ones and every reference among them follows. A
-/// recording whose version number was taken meanwhile (the same recording
-/// resent after the delete) comes back as the next version, flagged as a
-/// conflict. Nothing stored since the delete is touched.
-pub(super) fn restore(conn: &Connection, snapshot: &Snapshot) -> rusqlite::Result<Removed> {
-    use std::collections::HashMap;
-    let mut restored = Removed::default();
-    let mut recording_ids: HashMap<i64, i64> = HashMap::new();
-    let mut request_ids: HashMap<i64, i64> = HashMap::new();
-    let find = |name: &str| snapshot.tables.iter().find(|t| t.table == name);
-    if let Some(table) = find("recordings") {
-        let rows = Rows { table };
-        for original in &table.rows {
-            let mut row = original.clone();
-            let old = rows.integer(&row, "id").unwrap_or_default();
-            let id = if taken(conn, "recordings", "id", old)? { next_id(conn, "recordings")? } else { old };
-            set(&mut row, rows.index("id"), Some(id));
-            if let (Some(i), Some(version)) = (rows.index("recording_id"), rows.integer(&row, "version"))
-                && let Cell::Text(recording_id) = &row[i]
-            {
-                let clash: bool = conn.query_row(
-                    "SELECT EXISTS (SELECT 1 FROM recordings WHERE recording_id = ?1 AND version = ?2)",
-                    params![recording_id, version],
-                    |r| r.get(0),
-                )?;
-                if clash {
-                    let next: i64 = conn.query_row(
-                        "SELECT MAX(version) + 1 FROM recordings WHERE recording_id = ?1",
-                        [recording_id],
-                        |r| r.get(0),
-                    )?;
-                    set(&mut row, rows.index("version"), Some(next));
-                    set(&mut row, rows.index("conflict"), Some(1));
-                }
-            }
-            insert(conn, "recordings", &table.columns, &row)?;
-            recording_ids.insert(old, id);
-            restored.recordings += 1;
-            restored.bytes += rows.integer(&row, "size_bytes").unwrap_or_default().max(0) as u64;
-        }
+    /// SQLite gives out the highest id + 1, so past the highest is never given to anything else.
+    fn fresh_id(&self, table: &str) -> rusqlite::Result<i64> {
+        self.query_row(&format!("SELECT COALESCE(MAX(id), 0) + 1 FROM {table}"), [], |r| r.get(0))
     }
-    let remap = |map: &HashMap<i64, i64>, value: Option<i64>| value.map(|v| map.get(&v).copied().unwrap_or(v));
-    if let Some(table) = find("requests") {
-        let rows = Rows { table };
-        for original in &table.rows {
-            let mut row = original.clone();
-            let old = rows.integer(&row, "id").unwrap_or_default();
-            let id = if taken(conn, "requests", "id", old)? { next_id(conn, "requests")? } else { old };
-            set(&mut row, rows.index("id"), Some(id));
-            let mapped = remap(&recording_ids, rows.integer(&row, "recording_row"));
-            set(&mut row, rows.index("recording_row"), mapped);
-            insert(conn, "requests", &table.columns, &row)?;
-            request_ids.insert(old, id);
-            restored.requests += 1;
-        }
-    }
-    if let Some(table) = find(DETACHED_TABLE) {
-        // Requests the delete only detached: give them their recording and body back.
-        let rows = Rows { table };
-        for row in &table.rows {
-            let value = |column: &str| rows.index(column).map_or(Value::Null, |i| to_value(&row[i]));
-            conn.execute(
-                "UPDATE requests SET recording_row = ?2, body = ?3, body_audio_at = ?4 WHERE id = ?1",
-                params![
-                    rows.integer(row, "id"),
-                    remap(&recording_ids, rows.integer(row, "recording_row")),
-                    value("body"),
-                    value("body_audio_at")
-                ],
-            )?;
-        }
-    }
-    if let Some(table) = find("forwards") {
-        let rows = Rows { table };
-        for original in &table.rows {
-            let mut row = original.clone();
-            let mapped = remap(&request_ids, rows.integer(&row, "request_id"));
-            set(&mut row, rows.index("request_id"), mapped);
-            insert(conn, "forwards", &table.columns, &row)?;
-        }
-    }
-    if let Some(table) = find("replays") {
-        let rows = Rows { table };
-        for original in &table.rows {
-            let mut row = original.clone();
-            let old = rows.integer(&row, "id").unwrap_or_default();
-            let id = if taken(conn, "replays", "id", old)? { next_id(conn, "replays")? } else { old };
-            set(&mut row, rows.index("id"), Some(id));
-            let mapped = remap(&request_ids, rows.integer(&row, "request_id"));
-            set(&mut row, rows.index("request_id"), mapped);
-            let mapped = remap(&recording_ids, rows.integer(&row, "recording_row"));
-            set(&mut row, rows.index("recording_row"), mapped);
-            insert(conn, "replays", &table.columns, &row)?;
-        }
-    }
-    put_reviews(conn, find("reviews"), &recording_ids)?;
-    let sessions: i64 = conn.query_row(
-        "SELECT COUNT(DISTINCT session_id) FROM recordings WHERE id IN (SELECT value FROM json_each(?1))",
-        [serde_json::to_string(&recording_ids.values().collect::<Vec<_>>()).unwrap_or_default()],
-        |r| r.get(0),
-    )?;
-    restored.calls = sessions as u64;
-    Ok(restored)
-}
 
-/// Puts reviews back on their (remapped) recordings; a recording that has a
-/// review here already keeps its own (an import of a call reviewed on both sides).
-pub(super) fn put_reviews(
-    conn: &Connection,
-    table: Option<&TableRows>,
-    recording_ids: &std::collections::HashMap<i64, i64>,
-) -> rusqlite::Result<()> {
-    let Some(table) = table else { return Ok(()) };
-    let rows = Rows { table };
-    let marks = (1..=table.columns.len()).map(|i| format!("?{i}")).collect::<Vec<_>>().join(", ");
-    let mut put = conn.prepare_cached(&format!(
-        "INSERT INTO reviews ({}) VALUES ({marks}) ON CONFLICT (recording_row) DO NOTHING",
-        table.columns.join(", ")
-    ))?;
-    for original in &table.rows {
-        let mut row = original.clone();
-        let old = rows.integer(&row, "recording_row");
-        let Some(new) = old.and_then(|old| recording_ids.get(&old).copied()) else { continue };
-        set(&mut row, rows.index("recording_row"), Some(new));
-        put.execute(rusqlite::params_from_iter(row.iter().map(to_value)))?;
+    fn versions(&self, recording_id: &str) -> rusqlite::Result<Vec<(i64, u32, String)>> {
+        self.prepare_cached("SELECT id, version, sha256 FROM recordings WHERE recording_id = ?1 ORDER BY version")?
+            .query_map([recording_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect()
     }
-    Ok(())
+
+    fn insert(&self, table: &str, columns: &[String], row: &[Cell]) -> rusqlite::Result<()> {
+        insert_cells(self, table, columns, row, "")
+    }
+
+    fn insert_review(&self, columns: &[String], row: &[Cell]) -> rusqlite::Result<()> {
+        insert_cells(self, "reviews", columns, row, "ON CONFLICT (recording_row) DO NOTHING")
+    }
+
+    fn reattach(&self, id: i64, recording_row: Option<i64>, body: &Cell, body_audio_at: &Cell) -> rusqlite::Result<()> {
+        self.execute(
+            "UPDATE requests SET recording_row = ?2, body = ?3, body_audio_at = ?4 WHERE id = ?1",
+            params![id, recording_row, to_value(body), to_value(body_audio_at)],
+        )?;
+        Ok(())
+    }
+
+    fn same_request(&self, rows: &Rows<'_>, row: &[Cell], recording_row: Option<i64>) -> rusqlite::Result<Option<i64>> {
+        let value = |column: &str| to_value(&rows.cell(row, column));
+        // `IS` matches NULLs too.
+        self.query_row(
+            "SELECT id FROM requests WHERE received_at = ?1 AND method = ?2 AND path = ?3
+               AND body_size = ?4 AND headers_json = ?5 AND session_id IS ?6 AND recording_id IS ?7
+               AND body IS ?8 AND recording_row IS ?9 AND status = ?10 LIMIT 1",
+            params![
+                value("received_at"),
+                value("method"),
+                value("path"),
+                value("body_size"),
+                value("headers_json"),
+                value("session_id"),
+                value("recording_id"),
+                value("body"),
+                recording_row,
+                value("status")
+            ],
+            |r| r.get(0),
+        )
+        .optional()
+    }
+
+    fn calls_of(&self, rows: &[i64]) -> rusqlite::Result<u64> {
+        let count: i64 = self.query_row(
+            "SELECT COUNT(DISTINCT session_id) FROM recordings WHERE id IN (SELECT value FROM json_each(?1))",
+            [serde_json::to_string(rows).unwrap_or_default()],
+            |r| r.get(0),
+        )?;
+        Ok(count.max(0) as u64)
+    }
 }
 
 /// Sets a recording version's Keep.
@@ -341,39 +240,14 @@ pub(super) fn pin(conn: &Connection, row: i64, pinned: bool) -> rusqlite::Result
 /// The calls `policy` removes as of `now`: whole calls, oldest last activity first, none holding a kept recording.
 pub(super) fn retain(conn: &Connection, policy: &RetentionPolicy, now: &str) -> rusqlite::Result<Removed> {
     let calls: Vec<(String, String, i64)> = conn
-        .prepare(
-            "SELECT session_id, MAX(received_at) AS last, SUM(size_bytes) AS bytes FROM recordings
-             GROUP BY session_id HAVING MAX(pinned) = 0 ORDER BY last, session_id",
-        )?
+        .prepare(lifecycle::RETAIN_CANDIDATES)?
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
         .collect::<Result<_, _>>()?;
-    let cutoff = policy.days.and_then(|days| {
-        let now = chrono::DateTime::parse_from_rfc3339(now).ok()?;
-        Some(
-            (now - chrono::Duration::days(i64::from(days)))
-                .to_utc()
-                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-        )
-    });
-    let mut over = match policy.max_gb {
-        Some(gb) => {
-            let total: i64 = conn.query_row("SELECT COALESCE(SUM(size_bytes), 0) FROM recordings", [], |r| r.get(0))?;
-            total - (gb * 1e9) as i64
-        }
-        None => 0,
-    };
+    let total: i64 = conn.query_row("SELECT COALESCE(SUM(size_bytes), 0) FROM recordings", [], |r| r.get(0))?;
     let mut removed = Removed::default();
-    for (session_id, last, bytes) in calls {
-        let too_old = cutoff.as_ref().is_some_and(|cutoff| last < *cutoff);
-        if !too_old && over <= 0 {
-            continue;
-        }
-        over -= bytes;
+    for session_id in lifecycle::calls_to_remove(policy, now, &calls, total) {
         let (gone, _) = delete(conn, &DeleteTarget::Session { session_id })?;
-        removed.calls += gone.calls;
-        removed.recordings += gone.recordings;
-        removed.requests += gone.requests;
-        removed.bytes += gone.bytes;
+        removed += gone;
     }
     Ok(removed)
 }

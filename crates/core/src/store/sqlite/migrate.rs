@@ -21,21 +21,25 @@ pub(super) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Asserts that `listed` names every `.sql` file of `migrations/{folder}`, in name order.
+#[cfg(test)]
+pub(in crate::store) fn assert_lists_the_folder(folder: &str, listed: &[(&str, &str)]) {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations").join(folder);
+    let mut files: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".sql"))
+        .collect();
+    files.sort();
+    let names: Vec<String> = listed.iter().map(|(name, _)| name.to_string()).collect();
+    assert_eq!(names, files);
+    assert!(listed[0].1.contains("CREATE TABLE recordings"));
+}
+
 #[cfg(test)]
 mod tests {
-    use super::MIGRATIONS;
-
     #[test]
     fn every_file_in_the_folder_is_a_migration_in_name_order() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
-        let mut files: Vec<String> = std::fs::read_dir(dir)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .filter(|n| n.ends_with(".sql"))
-            .collect();
-        files.sort();
-        let listed: Vec<String> = MIGRATIONS.iter().map(|(name, _)| name.to_string()).collect();
-        assert_eq!(listed, files);
-        assert!(MIGRATIONS[0].1.contains("CREATE TABLE recordings"));
+        super::assert_lists_the_folder("", super::MIGRATIONS);
     }
 }

@@ -6,14 +6,14 @@
 //! can read while a listener writes, from the same or another process. The
 //! queries live one file per table: `recordings`, `requests`, `sessions`.
 
-mod answers;
+pub(in crate::store) mod answers;
 mod bundle;
 mod lifecycle;
-mod migrate;
-mod recordings;
-mod requests;
-mod reviews;
-mod sessions;
+pub(in crate::store) mod migrate;
+pub(in crate::store) mod recordings;
+pub(in crate::store) mod requests;
+pub(in crate::store) mod reviews;
+pub(in crate::store) mod sessions;
 mod writer;
 
 use std::path::{Path, PathBuf};
@@ -27,6 +27,7 @@ pub use writer::WAL_SOFT_LIMIT;
 
 use crate::events::{self, Event};
 use crate::model::{RecordingSummary, ReplayEntry, RequestEntry, SessionSummary, TagCount};
+use crate::store::fields::Fields;
 use crate::store::{Backend, Filter, Page, RecordingDetail, ReplayOf, StoreError, StoreSize, Writer};
 
 /// The database file inside the data dir.
@@ -185,13 +186,8 @@ impl Backend for SqliteStore {
 }
 
 /// Page sizes the lists accept: 1 to [`crate::store::MAX_PAGE`].
-fn page_limit(limit: usize) -> i64 {
+pub(in crate::store) fn page_limit(limit: usize) -> i64 {
     limit.clamp(1, crate::store::MAX_PAGE) as i64
-}
-
-/// SQLite integers are signed; counts and sizes are never negative.
-fn unsigned(row: &rusqlite::Row<'_>, column: &str) -> rusqlite::Result<u64> {
-    Ok(row.get::<_, i64>(column)?.max(0) as u64)
 }
 
 /// A JSON text column, `None` when absent or unreadable.
@@ -199,21 +195,29 @@ fn json_column(text: Option<String>) -> Option<serde_json::Value> {
     text.and_then(|t| serde_json::from_str(&t).ok())
 }
 
-/// A text column holding one of a closed set of names (`parse` returns `None` for the rest).
-fn named<T>(row: &rusqlite::Row<'_>, column: &str, parse: fn(&str) -> Option<T>) -> rusqlite::Result<T> {
-    let text: String = row.get(column)?;
-    parse(&text).ok_or_else(|| {
-        let index = row.as_ref().column_index(column).unwrap_or(0);
-        rusqlite::Error::FromSqlConversionFailure(
-            index,
-            rusqlite::types::Type::Text,
-            format!("unknown {column} {text:?}").into(),
-        )
-    })
+impl Fields for rusqlite::Row<'_> {
+    type Error = rusqlite::Error;
+
+    fn int(&self, column: &str) -> rusqlite::Result<Option<i64>> {
+        self.get(column)
+    }
+
+    fn text(&self, column: &str) -> rusqlite::Result<Option<String>> {
+        self.get(column)
+    }
+
+    fn blob(&self, column: &str) -> rusqlite::Result<Option<Vec<u8>>> {
+        self.get(column)
+    }
+
+    fn invalid(&self, column: &str, problem: String) -> rusqlite::Error {
+        let index = self.as_ref().column_index(column).unwrap_or(0);
+        rusqlite::Error::FromSqlConversionFailure(index, rusqlite::types::Type::Text, problem.into())
+    }
 }
 
 /// Forward answers that draw attention: not 2xx, or none at all (matches the `forwards_failed` index).
-const UPSTREAM_FAILED: &str = "(f.status IS NULL OR f.status NOT BETWEEN 200 AND 299)";
+pub(in crate::store) const UPSTREAM_FAILED: &str = "(f.status IS NULL OR f.status NOT BETWEEN 200 AND 299)";
 
 /// Requests that draw attention: refused, failed, or with a bad or missing token.
-const FLAGGED: &str = "(q.status >= 400 OR q.auth_verdict IN ('invalid', 'missing'))";
+pub(in crate::store) const FLAGGED: &str = "(q.status >= 400 OR q.auth_verdict IN ('invalid', 'missing'))";

@@ -5,15 +5,16 @@
 use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::Value;
 
-use earshot_audio::{AudioInfo, Container, Encoding};
-
-use super::reviews::{self, REVIEW_COLUMNS};
-use super::{json_column, named, unsigned};
-use crate::model::{AuthSummary, NewRecording, Outcome, RecordingSummary, TokenCheck, UpstreamBrief};
+use super::json_column;
+use super::reviews::REVIEW_COLUMNS;
+use crate::model::{NewRecording, Outcome, RecordingSummary};
+use crate::store::fields;
+use crate::store::rows::{self, Tables, Version};
 use crate::store::{RecordingDetail, StoreError};
 
 /// The columns [`from_row`] reads (everything but the audio and the raw metadata).
-const COLUMNS: &str = "id, recording_id, version, conflict, session_id, assistant_id, environment_id,
+pub(in crate::store) const COLUMNS: &str =
+    "id, recording_id, version, conflict, session_id, assistant_id, environment_id,
     start_timestamp, stop_timestamp, received_at, duration_ms, container, encoding, sample_rate, channels,
     sample_count, size_bytes, sha256, auth_verdict, auth_reason, path, filename, part_content_type,
     data_offset, data_len, pinned, imported_from,
@@ -21,57 +22,7 @@ const COLUMNS: &str = "id, recording_id, version, conflict, session_id, assistan
      WHERE q.recording_row = recordings.id ORDER BY q.id DESC LIMIT 1) AS upstream_status";
 
 fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<RecordingSummary> {
-    let (review, analysis) = reviews::from_row(row)?;
-    let sample_rate: u32 = row.get("sample_rate")?;
-    let channels: u16 = row.get("channels")?;
-    let sample_count = unsigned(row, "sample_count")?;
-    let duration_ms = unsigned(row, "duration_ms")?;
-    let info = AudioInfo {
-        container: named(row, "container", Container::from_name)?,
-        encoding: named(row, "encoding", Encoding::from_name)?,
-        sample_rate,
-        channels,
-        sample_count,
-        duration_ms,
-        data_offset: unsigned(row, "data_offset")? as usize,
-        data_len: unsigned(row, "data_len")? as usize,
-    };
-    Ok(RecordingSummary {
-        row: row.get("id")?,
-        recording_id: row.get("recording_id")?,
-        version: row.get("version")?,
-        conflict: row.get("conflict")?,
-        session_id: row.get("session_id")?,
-        assistant_id: row.get("assistant_id")?,
-        environment_id: row.get("environment_id")?,
-        start_timestamp: row.get("start_timestamp")?,
-        stop_timestamp: row.get("stop_timestamp")?,
-        received_at: row.get("received_at")?,
-        duration_ms,
-        container: info.container,
-        encoding: info.encoding,
-        sample_rate,
-        channels,
-        sample_count,
-        size_bytes: unsigned(row, "size_bytes")?,
-        sha256: row.get("sha256")?,
-        auth: AuthSummary {
-            verdict: named(row, "auth_verdict", TokenCheck::from_name)?,
-            reason: row.get("auth_reason")?,
-        },
-        path: row.get("path")?,
-        filename: row.get("filename")?,
-        part_content_type: row.get("part_content_type")?,
-        pinned: row.get("pinned")?,
-        imported_from: row.get("imported_from")?,
-        review,
-        analysis,
-        // 0: forwarded, but the service gave no answer.
-        upstream: row
-            .get::<_, Option<u16>>("upstream_status")?
-            .map(|status| UpstreamBrief { status: (status != 0).then_some(status), ok: (200..300).contains(&status) }),
-        audio: info,
-    })
+    fields::recording(row)
 }
 
 /// Recordings in time order, optionally of one call.
@@ -155,15 +106,11 @@ pub(super) fn detail(conn: &Connection, row: i64) -> Result<RecordingDetail, Sto
 /// Stores `rec`, or finds the identical audio already stored under its id.
 /// Returns the row, its version and whether it was new, a duplicate or a conflict.
 pub(super) fn insert(conn: &Connection, rec: &NewRecording) -> rusqlite::Result<(i64, u32, Outcome)> {
-    let sha = &rec.sha256;
-    let existing: Vec<(i64, u32, String)> = conn
-        .prepare_cached("SELECT id, version, sha256 FROM recordings WHERE recording_id = ?1 ORDER BY version")?
-        .query_map([&rec.metadata.recording_id], |r| Ok((r.get("id")?, r.get("version")?, r.get("sha256")?)))?
-        .collect::<Result<_, _>>()?;
-    if let Some((row, version, _)) = existing.iter().find(|(_, _, s)| s == sha) {
-        return Ok((*row, *version, Outcome::Duplicate));
-    }
-    let version = existing.last().map_or(1, |(_, v, _)| v + 1);
+    let existing = conn.versions(&rec.metadata.recording_id)?;
+    let version = match rows::version_of(&existing, &rec.sha256) {
+        Version::Same(row, version) => return Ok((row, version, Outcome::Duplicate)),
+        Version::Next(version) => version,
+    };
     let m = &rec.metadata;
     let a = &rec.info;
     conn.prepare_cached(
@@ -197,7 +144,7 @@ pub(super) fn insert(conn: &Connection, rec: &NewRecording) -> rusqlite::Result<
         a.data_offset as i64,
         a.data_len as i64,
         rec.audio.len() as i64,
-        sha,
+        rec.sha256,
         rec.auth.verdict.as_str(),
         rec.auth.reason,
         rec.auth.jwt_header.as_ref().map(Value::to_string),

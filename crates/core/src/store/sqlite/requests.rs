@@ -4,14 +4,16 @@
 use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::Value;
 
-use super::answers::{FORWARD_COLUMNS, forward_from_row};
-use super::{FLAGGED, json_column, named, page_limit, unsigned};
-use crate::model::{AuthSummary, NewRequest, Outcome, RequestEntry, TokenCheck};
+use super::answers::FORWARD_COLUMNS;
+use super::{FLAGGED, page_limit};
+use crate::model::{NewRequest, Outcome, RequestEntry, TokenCheck};
+use crate::store::fields;
 use crate::store::{Filter, Page, StoreError, VerdictFilter};
 
 /// The columns [`from_row`] reads (the body itself only as its length), from
 /// `requests q` joined with its forward answer, if any ([`select_from`]).
-const COLUMNS: &str = "q.id AS id, q.received_at AS received_at, q.method AS method, q.path AS path,
+pub(in crate::store) const COLUMNS: &str =
+    "q.id AS id, q.received_at AS received_at, q.method AS method, q.path AS path,
     q.query AS query, q.remote_addr AS remote_addr, q.headers_json AS headers_json, q.status AS status,
     q.latency_us AS latency_us, q.outcome AS outcome, q.error_code AS error_code, q.reason AS reason,
     q.session_id AS session_id, q.recording_id AS recording_id, q.auth_verdict AS auth_verdict,
@@ -25,33 +27,7 @@ fn select_from() -> String {
 }
 
 fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<RequestEntry> {
-    Ok(RequestEntry {
-        id: row.get("id")?,
-        received_at: row.get("received_at")?,
-        method: row.get("method")?,
-        path: row.get("path")?,
-        query: row.get("query")?,
-        remote_addr: row.get("remote_addr")?,
-        headers: json_column(row.get("headers_json")?).unwrap_or(Value::Null),
-        status: row.get("status")?,
-        latency_ms: row.get::<_, i64>("latency_us")? as f64 / 1000.0,
-        outcome: named(row, "outcome", Outcome::from_name)?,
-        error: row.get("error_code")?,
-        reason: row.get("reason")?,
-        session_id: row.get("session_id")?,
-        recording_id: row.get("recording_id")?,
-        auth: AuthSummary {
-            verdict: named(row, "auth_verdict", TokenCheck::from_name)?,
-            reason: row.get("auth_reason")?,
-        },
-        jwt_header: json_column(row.get("jwt_header")?),
-        jwt_claims: json_column(row.get("jwt_claims")?),
-        parts: json_column(row.get("parts_json")?),
-        body_size: unsigned(row, "body_size")?,
-        body_stored: row.get::<_, Option<i64>>("body_stored")?.unwrap_or(0),
-        forward: forward_from_row(row)?,
-        simulated: row.get("simulated")?,
-    })
+    fields::request(row)
 }
 
 /// The newest `limit` entries, newest first.
@@ -81,7 +57,17 @@ pub(super) fn body(conn: &Connection, id: i64) -> Result<Option<Vec<u8>>, StoreE
         )
         .optional()?
         .ok_or_else(|| StoreError::NotFound { what: "request", id: id.to_string() })?;
-    Ok(match (body, audio_at, audio) {
+    Ok(rebuild(body, audio_at, audio))
+}
+
+/// The body as received from what is kept: an accepted request's envelope
+/// gets its recording's audio back at `audio_at`; a rejected one's is whole.
+pub(in crate::store) fn rebuild(
+    body: Option<Vec<u8>>,
+    audio_at: Option<i64>,
+    audio: Option<Vec<u8>>,
+) -> Option<Vec<u8>> {
+    match (body, audio_at, audio) {
         (Some(envelope), Some(at), Some(audio)) if (at as usize) <= envelope.len() => {
             let at = at as usize;
             let mut whole = Vec::with_capacity(envelope.len() + audio.len());
@@ -93,7 +79,7 @@ pub(super) fn body(conn: &Connection, id: i64) -> Result<Option<Vec<u8>>, StoreE
         // The envelope without its audio is not the body; do not pass it off as one.
         (Some(_), Some(_), _) => None,
         (body, _, _) => body,
-    })
+    }
 }
 
 /// Entries matching `filter`, newest first, `count` from `offset`.

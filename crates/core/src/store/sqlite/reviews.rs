@@ -7,31 +7,15 @@ use rusqlite::{Connection, OptionalExtension, params};
 use crate::model::{RecordingAnalysis, Review, ReviewChange, TagCount, Verdict};
 use crate::store::StoreError;
 
-/// What [`super::recordings`] selects beside each recording: its review and analysis as JSON.
-pub(super) const REVIEW_COLUMNS: &str =
+/// What [`super::recordings`] selects beside each recording: its review and
+/// analysis as JSON (read back by `fields::recording`).
+pub(in crate::store) const REVIEW_COLUMNS: &str =
     "(SELECT json_array(v.verdict, v.note, json(v.tags), json(v.markers), v.reviewed_at)
         FROM reviews v WHERE v.recording_row = recordings.id) AS review_json,
     (SELECT a.analysis FROM analyses a WHERE a.recording_row = recordings.id) AS analysis_json";
 
-/// Reads [`REVIEW_COLUMNS`] back; an unreadable review reads as none rather than failing the list.
-pub(super) fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<(Review, Option<RecordingAnalysis>)> {
-    let review = row
-        .get::<_, Option<String>>("review_json")?
-        .and_then(|text| serde_json::from_str::<(String, String, Vec<String>, Vec<_>, Option<String>)>(&text).ok())
-        .map(|(verdict, note, tags, markers, reviewed_at)| Review {
-            verdict: Verdict::from_name(&verdict).unwrap_or_default(),
-            note,
-            tags,
-            markers,
-            reviewed_at,
-        })
-        .unwrap_or_default();
-    let analysis = row.get::<_, Option<String>>("analysis_json")?.and_then(|text| serde_json::from_str(&text).ok());
-    Ok((review, analysis))
-}
-
 /// Sessions' review counts, for a call whose id is `session` (an SQL expression).
-pub(super) fn reviewed_counts(session: &str) -> String {
+pub(in crate::store) fn reviewed_counts(session: &str) -> String {
     format!(
         "(SELECT COUNT(*) FROM recordings x JOIN reviews v ON v.recording_row = x.id
           WHERE x.session_id = {session} AND v.verdict <> 'unreviewed') AS reviewed,

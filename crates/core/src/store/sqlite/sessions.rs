@@ -4,28 +4,18 @@
 use rusqlite::{Connection, params};
 
 use super::reviews::reviewed_counts;
-use super::{FLAGGED, UPSTREAM_FAILED, page_limit, unsigned};
+use super::{FLAGGED, UPSTREAM_FAILED, page_limit};
 use crate::model::{SessionSummary, TokenCheck};
+use crate::store::fields::{self, Fields};
 use crate::store::{Filter, Page, StoreError, VerdictFilter};
 
 fn summary(row: &rusqlite::Row<'_>) -> rusqlite::Result<SessionSummary> {
-    Ok(SessionSummary {
-        session_id: row.get("session_id")?,
-        recording_count: unsigned(row, "recording_count")?,
-        first_received_at: row.get("first_received_at")?,
-        last_received_at: row.get("last_received_at")?,
-        assistant_id: row.get("assistant_id")?,
-        environment_id: row.get("environment_id")?,
-        flagged_requests: unsigned(row, "flagged_requests")?,
-        upstream_failures: unsigned(row, "upstream_failures")?,
-        reviewed: unsigned(row, "reviewed")?,
-        failed: unsigned(row, "failed")?,
-    })
+    fields::session(row)
 }
 
-/// Every call, newest activity first.
-pub(super) fn all(conn: &Connection) -> Result<Vec<SessionSummary>, StoreError> {
-    let sql = format!(
+/// Every call, newest activity first (portable SQL: PostgreSQL runs it too).
+pub(in crate::store) fn all_sql() -> String {
+    format!(
         "SELECT r.session_id AS session_id, COUNT(*) AS recording_count,
                 MIN(r.received_at) AS first_received_at, MAX(r.received_at) AS last_received_at,
                 MAX(r.assistant_id) AS assistant_id, MAX(r.environment_id) AS environment_id,
@@ -35,7 +25,41 @@ pub(super) fn all(conn: &Connection) -> Result<Vec<SessionSummary>, StoreError> 
                 {}
          FROM recordings r GROUP BY r.session_id ORDER BY MAX(r.received_at) DESC, r.session_id",
         reviewed_counts("r.session_id")
-    );
+    )
+}
+
+/// Calls matching a filter, a page of them, with the total (portable SQL; the
+/// casts tell PostgreSQL a parameter's type where `IS NULL` alone cannot):
+/// ?1/?2 the prefix range, ?3/?4 the time bounds, ?5 the verdict, ?6 flagged only (0/1), ?7 limit, ?8 offset.
+pub(in crate::store) fn page_sql() -> String {
+    format!(
+        "WITH s AS (
+            SELECT session_id, COUNT(*) AS recording_count, MIN(received_at) AS first_received_at,
+                   MAX(received_at) AS last_received_at, MAX(assistant_id) AS assistant_id,
+                   MAX(environment_id) AS environment_id
+            FROM recordings
+            WHERE (CAST(?1 AS TEXT) IS NULL OR (session_id >= ?1 AND session_id < ?2)
+                   OR (recording_id >= ?1 AND recording_id < ?2))
+              AND (CAST(?3 AS TEXT) IS NULL OR received_at >= ?3) AND (CAST(?4 AS TEXT) IS NULL OR received_at <= ?4)
+              AND (CAST(?5 AS TEXT) IS NULL OR auth_verdict = ?5)
+            GROUP BY session_id
+        ), flag AS (
+            SELECT session_id, COUNT(*) AS flagged FROM requests q WHERE {FLAGGED} GROUP BY session_id
+        )
+        SELECT s.*, COALESCE(flag.flagged, 0) AS flagged_requests,
+               (SELECT COUNT(*) FROM requests q JOIN forwards f ON f.request_id = q.id
+                WHERE q.session_id = s.session_id AND {UPSTREAM_FAILED}) AS upstream_failures,
+               {}, COUNT(*) OVER () AS total
+        FROM s LEFT JOIN flag ON flag.session_id = s.session_id
+        WHERE (?6 = 0 OR flag.flagged > 0)
+        ORDER BY last_received_at DESC, s.session_id LIMIT ?7 OFFSET ?8",
+        reviewed_counts("s.session_id")
+    )
+}
+
+/// Every call, newest activity first.
+pub(super) fn all(conn: &Connection) -> Result<Vec<SessionSummary>, StoreError> {
+    let sql = all_sql();
     Ok(conn.prepare(&sql)?.query_map([], summary)?.collect::<Result<_, _>>()?)
 }
 
@@ -49,28 +73,7 @@ pub(super) fn page(
     if *filter == Filter::default() {
         return recent(conn, offset, count);
     }
-    let sql = format!(
-        "WITH s AS (
-            SELECT session_id, COUNT(*) AS recording_count, MIN(received_at) AS first_received_at,
-                   MAX(received_at) AS last_received_at, MAX(assistant_id) AS assistant_id,
-                   MAX(environment_id) AS environment_id
-            FROM recordings
-            WHERE (?1 IS NULL OR (session_id >= ?1 AND session_id < ?2) OR (recording_id >= ?1 AND recording_id < ?2))
-              AND (?3 IS NULL OR received_at >= ?3) AND (?4 IS NULL OR received_at <= ?4)
-              AND (?5 IS NULL OR auth_verdict = ?5)
-            GROUP BY session_id
-        ), flag AS (
-            SELECT session_id, COUNT(*) AS flagged FROM requests q WHERE {FLAGGED} GROUP BY session_id
-        )
-        SELECT s.*, COALESCE(flag.flagged, 0) AS flagged_requests,
-               (SELECT COUNT(*) FROM requests q JOIN forwards f ON f.request_id = q.id
-                WHERE q.session_id = s.session_id AND {UPSTREAM_FAILED}) AS upstream_failures,
-               {}, COUNT(*) OVER () AS total
-        FROM s LEFT JOIN flag ON flag.session_id = s.session_id
-        WHERE (?6 = 0 OR flag.flagged > 0)
-        ORDER BY last_received_at DESC, s.session_id LIMIT ?7 OFFSET ?8",
-        reviewed_counts("s.session_id")
-    );
+    let sql = page_sql();
     let (low, high) = filter.prefix_range().unzip();
     let mut total = 0u64;
     let items = conn
@@ -86,7 +89,7 @@ pub(super) fn page(
                 page_limit(count),
                 offset as i64
             ],
-            |row| Ok((summary(row)?, unsigned(row, "total")?)),
+            |row| Ok((summary(row)?, row.count("total")?)),
         )?
         .map(|r| {
             r.map(|(s, t)| {

@@ -13,17 +13,15 @@ use std::time::Duration;
 use rusqlite::{Connection, TransactionBehavior};
 use tokio::sync::{broadcast, mpsc};
 
-use super::{SqliteStore, answers, bundle, lifecycle, recordings, requests, reviews};
+use super::{SqliteStore, answers, lifecycle, recordings, requests, reviews};
 use crate::events::Event;
-use crate::model::Outcome;
-use crate::store::job::Envelope;
-use crate::store::{Committed, Job, Logged, StoreError, Writer};
-
-/// Most jobs folded into one transaction; bounds the latency of the first job in a group.
-const MAX_GROUP: usize = 64;
-
-/// Jobs that may wait for the writer before senders wait in turn.
-const QUEUE: usize = 1024;
+use crate::model::{
+    Answer, ForwardMode, NewRecording, NewReplay, NewRequest, Outcome, RecordingAnalysis, Review, ReviewChange,
+};
+use crate::store::apply::{Writes, apply};
+use crate::store::job::{self, Envelope, gather};
+use crate::store::{Committed, Job, StoreError, Writer};
+use crate::store::{DeleteTarget, Removed, RetentionPolicy, Snapshot};
 
 /// Largest WAL the writer lets stand. Under sustained load the passive
 /// checkpoints fall behind (15 s at concurrency 64 once left a 1.58 GB WAL);
@@ -36,12 +34,6 @@ pub const WAL_SOFT_LIMIT: u64 = 64 * 1024 * 1024;
 /// reader that holds an old snapshot longer than this (a stuck process) does
 /// not stop the listener storing.
 const TRUNCATE_PATIENCE: Duration = Duration::from_secs(2);
-
-/// How long a group of bookkeeping jobs alone (upstream answers, analyses) waits for
-/// company: a forwarded request's answer is written after the sender was
-/// answered, so on its own it would cost the next delivery a second fsync;
-/// waiting lets it ride in that delivery's transaction instead.
-const BOOKKEEPING_WAIT: Duration = Duration::from_millis(25);
 
 /// How long without a commit counts as idle; an idle store gets its WAL truncated.
 const IDLE: Duration = Duration::from_secs(1);
@@ -59,7 +51,7 @@ pub(super) fn start(store: &SqliteStore, events: broadcast::Sender<Event>) -> Re
     let checkpointer = store.connect()?;
     let wal = PathBuf::from(format!("{}-wal", store.path().display()));
     let (nudge, nudged) = std::sync::mpsc::sync_channel(1);
-    let (tx, rx) = mpsc::channel(QUEUE);
+    let (tx, rx) = mpsc::channel(job::QUEUE);
     let spawn_failed = |source| StoreError::DataDir { path: store.path().to_path_buf(), source };
     let checkpoint_wal = wal.clone();
     std::thread::Builder::new()
@@ -103,24 +95,7 @@ fn write_loop(
     wal: PathBuf,
 ) {
     while let Some(first) = rx.blocking_recv() {
-        let mut group = vec![first];
-        while group.len() < MAX_GROUP {
-            match rx.try_recv() {
-                Ok(envelope) => group.push(envelope),
-                Err(_) => break,
-            }
-        }
-        let deadline = std::time::Instant::now() + BOOKKEEPING_WAIT;
-        while group.len() < MAX_GROUP
-            && group.iter().all(|e| matches!(e.job, Job::RecordForward { .. } | Job::StoreAnalysis { .. }))
-            && std::time::Instant::now() < deadline
-        {
-            match rx.try_recv() {
-                Ok(envelope) => group.push(envelope),
-                Err(mpsc::error::TryRecvError::Empty) => std::thread::sleep(Duration::from_millis(1)),
-                Err(mpsc::error::TryRecvError::Disconnected) => break,
-            }
-        }
+        let group = gather(first, &mut rx);
         // Compaction rebuilds the file and cannot run inside the group's transaction.
         let (compactions, group): (Vec<Envelope>, Vec<Envelope>) =
             group.into_iter().partition(|e| matches!(e.job, Job::Compact));
@@ -210,77 +185,16 @@ fn bring_wal_under_limit(conn: &Connection, wal: &PathBuf) {
 /// Tells subscribers what a job changed, or that the store is failing.
 fn publish(events: &broadcast::Sender<Event>, job: &Job, result: &Result<Committed, String>) {
     // No subscriber is fine: the CLI runs without one.
-    let done = match result {
-        Ok(done) => done.clone(),
+    match result {
+        Ok(done) => {
+            for event in job.events(done) {
+                let _ = events.send(event);
+            }
+        }
         Err(message) => {
             let _ = events.send(Event::StoreFault { message: message.clone() });
-            return;
         }
-    };
-    let request = match (job, done.clone()) {
-        (Job::StoreRecording { request, recording }, Committed::Logged(done)) => {
-            if let (Some(row), Some(version)) = (done.recording_row, done.version)
-                && done.outcome != Outcome::Duplicate
-            {
-                let _ = events.send(Event::RecordingStored {
-                    row,
-                    recording_id: recording.metadata.recording_id.clone(),
-                    session_id: recording.metadata.session_id.clone(),
-                    version,
-                });
-            }
-            request
-        }
-        (Job::LogRequest { request }, Committed::Logged(_)) => request,
-        (Job::RecordForward { request_id, session_id, answer, .. }, _) => {
-            let _ = events.send(Event::ForwardAnswered {
-                request_id: *request_id,
-                upstream_status: answer.status,
-                session_id: session_id.clone(),
-            });
-            return;
-        }
-        (Job::RecordReplay { replay }, Committed::Replayed { replay_id }) => {
-            let _ = events.send(Event::Replayed {
-                replay_id,
-                replay_of: replay.request_id,
-                recording_row: replay.recording_row,
-            });
-            return;
-        }
-        (_, Committed::Deleted { removed, .. }) => {
-            let _ = events.send(Event::Removed { removed });
-            return;
-        }
-        (_, Committed::Imported(report)) => {
-            let _ = events.send(Event::Imported { added: report.added, calls: report.calls });
-            return;
-        }
-        (_, Committed::Restored { restored }) => {
-            let _ = events.send(Event::Restored { restored });
-            return;
-        }
-        (Job::Pin { row, pinned }, Committed::Pinned) => {
-            let _ = events.send(Event::Pinned { row: *row, pinned: *pinned });
-            return;
-        }
-        (Job::Review { row, .. }, Committed::Reviewed(review)) => {
-            let _ = events.send(Event::Reviewed { row: *row, verdict: review.verdict });
-            return;
-        }
-        (Job::StoreAnalysis { row, analysis, .. }, Committed::Analysed) => {
-            let _ = events.send(Event::Analysed { row: *row, flags: analysis.flags.clone() });
-            return;
-        }
-        _ => return,
-    };
-    let Committed::Logged(done) = done else { return };
-    let _ = events.send(Event::RequestLogged {
-        request_id: done.request_id,
-        status: request.status,
-        outcome: done.outcome,
-        session_id: request.session_id.clone(),
-    });
+    }
 }
 
 fn commit_group(conn: &mut Connection, group: &[Envelope]) -> Vec<Result<Committed, String>> {
@@ -293,7 +207,7 @@ fn commit_group(conn: &mut Connection, group: &[Envelope]) -> Vec<Result<Committ
     for envelope in group {
         // A savepoint per job: one failing insert must not undo its neighbours.
         let result = tx.savepoint().and_then(|sp| {
-            let done = apply(&sp, envelope)?;
+            let done = apply(&*sp, envelope)?;
             sp.commit()?;
             Ok(done)
         });
@@ -312,40 +226,52 @@ fn commit_group(conn: &mut Connection, group: &[Envelope]) -> Vec<Result<Committ
     }
 }
 
-fn apply(conn: &Connection, envelope: &Envelope) -> rusqlite::Result<Committed> {
-    let latency_us = || envelope.started.elapsed().as_micros() as i64;
-    match &envelope.job {
-        Job::StoreRecording { request, recording } => {
-            let (row, version, outcome) = recordings::insert(conn, recording)?;
-            let request_id = requests::insert(conn, request, outcome, Some(row), latency_us())?;
-            Ok(Committed::Logged(Logged { request_id, recording_row: Some(row), version: Some(version), outcome }))
-        }
-        Job::LogRequest { request } => {
-            let request_id = requests::insert(conn, request, request.outcome, None, latency_us())?;
-            Ok(Committed::Logged(Logged { request_id, recording_row: None, version: None, outcome: request.outcome }))
-        }
-        Job::RecordForward { request_id, status, mode, answer, .. } => {
-            answers::insert_forward(conn, *request_id, *status, *mode, answer)?;
-            Ok(Committed::Answered { request_id: *request_id })
-        }
-        Job::RecordReplay { replay } => Ok(Committed::Replayed { replay_id: answers::insert_replay(conn, replay)? }),
-        Job::Delete { target } => {
-            let (removed, snapshot) = lifecycle::delete(conn, target)?;
-            Ok(Committed::Deleted { removed, snapshot: Box::new(snapshot) })
-        }
-        Job::Restore { snapshot } => Ok(Committed::Restored { restored: lifecycle::restore(conn, snapshot)? }),
-        Job::Pin { row, pinned } => lifecycle::pin(conn, *row, *pinned).map(|()| Committed::Pinned),
-        Job::Retain { policy, now } => {
-            let removed = lifecycle::retain(conn, policy, now)?;
-            Ok(Committed::Deleted { removed, snapshot: Box::default() })
-        }
-        Job::Import { snapshot, origin } => Ok(Committed::Imported(Box::new(bundle::import(conn, snapshot, origin)?))),
-        Job::Review { row, change, now } => Ok(Committed::Reviewed(Box::new(reviews::apply(conn, *row, change, now)?))),
-        Job::StoreAnalysis { row, analysis, now } => {
-            reviews::store_analysis(conn, *row, analysis, crate::analysis::ANALYZER, now).map(|()| Committed::Analysed)
-        }
-        // Taken out of the group before it is committed (see `write_loop`).
-        Job::Compact => Err(rusqlite::Error::InvalidQuery),
+/// SQLite's statements for each kind of job.
+impl Writes for Connection {
+    fn recording(&self, recording: &NewRecording) -> rusqlite::Result<(i64, u32, Outcome)> {
+        recordings::insert(self, recording)
+    }
+
+    fn request(
+        &self,
+        request: &NewRequest,
+        outcome: Outcome,
+        row: Option<i64>,
+        latency_us: i64,
+    ) -> rusqlite::Result<i64> {
+        requests::insert(self, request, outcome, row, latency_us)
+    }
+
+    fn forward(&self, request_id: i64, status: u16, mode: ForwardMode, answer: &Answer) -> rusqlite::Result<()> {
+        answers::insert_forward(self, request_id, status, mode, answer)
+    }
+
+    fn replay(&self, replay: &NewReplay) -> rusqlite::Result<i64> {
+        answers::insert_replay(self, replay)
+    }
+
+    fn delete(&self, target: &DeleteTarget) -> rusqlite::Result<(Removed, Snapshot)> {
+        lifecycle::delete(self, target)
+    }
+
+    fn pin(&self, row: i64, pinned: bool) -> rusqlite::Result<()> {
+        lifecycle::pin(self, row, pinned)
+    }
+
+    fn retain(&self, policy: &RetentionPolicy, now: &str) -> rusqlite::Result<Removed> {
+        lifecycle::retain(self, policy, now)
+    }
+
+    fn review(&self, row: i64, change: &ReviewChange, now: &str) -> rusqlite::Result<Review> {
+        reviews::apply(self, row, change, now)
+    }
+
+    fn analysis(&self, row: i64, analysis: &RecordingAnalysis, now: &str) -> rusqlite::Result<()> {
+        reviews::store_analysis(self, row, analysis, crate::analysis::ANALYZER, now)
+    }
+
+    fn not_in_a_group(&self) -> rusqlite::Error {
+        rusqlite::Error::InvalidQuery
     }
 }
 
