@@ -1,37 +1,58 @@
 //! Paged lists for the desktop: the fast unfiltered path and the general
 //! filtered query must describe the same calls, and filters must narrow.
 
-use earshot_core::Store;
-use earshot_core::{Filter, VerdictFilter};
-use rusqlite::params;
+use earshot_core::{Filter, Store, StoreUrl, VerdictFilter};
 
+mod common;
+
+use common::Kind;
+use common::postgres::PgServer;
+
+/// 230 recordings in 40 calls (and a request each), written straight into a
+/// fresh store of the test's backend.
 fn seeded() -> (tempfile::TempDir, Store) {
     let dir = tempfile::TempDir::new().unwrap();
-    let store = Store::open(dir.path()).unwrap();
-    let conn = earshot_core::SqliteStore::open(dir.path()).unwrap().connect().unwrap();
+    let url = common::store_url(&dir);
+    let store = Store::open_url(&url).unwrap();
+    let audio = match common::backend() {
+        Kind::Sqlite => "x'ffffffff'",
+        Kind::Postgres => "'\\xffffffff'::bytea",
+    };
+    let (mut recordings, mut requests) = (Vec::new(), Vec::new());
     for i in 0..230 {
         // Calls interleave in time so "newest first" is not insertion order.
         let session = format!("call-{:03}", (i * 7) % 40);
         let at = format!("2026-03-{:02}T10:{:02}:{:02}.000Z", 1 + i % 20, i % 60, (i * 13) % 60);
-        let verdict = if i % 17 == 0 { "invalid" } else { "valid" };
-        conn.execute(
-            "INSERT INTO recordings (recording_id, version, conflict, session_id, assistant_id, environment_id,
-                start_timestamp, stop_timestamp, received_at, metadata_json, path, container, encoding, sample_rate,
-                channels, sample_count, duration_ms, data_offset, data_len, size_bytes, sha256, auth_verdict, audio)
-             VALUES (?1, 1, 0, ?2, 'a', 'e', ?3, ?3, ?3, '{}', '/', 'raw', 'mulaw', 8000, 1, 4, 0, 0, 4, 4, 's', ?4, x'ffffffff')",
-            params![format!("rec-{i:04}"), session, at, verdict],
-        )
-        .unwrap();
-        conn.execute(
-            "INSERT INTO requests (received_at, method, path, headers_json, status, latency_us, outcome, session_id,
-                recording_id, auth_verdict, body_size) VALUES (?1, 'POST', '/', '[]', ?2, 1, 'stored', ?3, ?4, ?5, 4)",
-            params![at, if verdict == "valid" { 200 } else { 401 }, session, format!("rec-{i:04}"), verdict],
-        )
-        .unwrap();
+        let (verdict, status) = if i % 17 == 0 { ("invalid", 401) } else { ("valid", 200) };
+        recordings.push(format!(
+            "('rec-{i:04}', 1, 0, '{session}', 'a', 'e', '{at}', '{at}', '{at}', '{{}}', '/', 'raw', 'mulaw',
+              8000, 1, 4, 0, 0, 4, 4, 's', '{verdict}', {audio})"
+        ));
+        requests.push(format!(
+            "('{at}', 'POST', '/', '[]', {status}, 1, 'stored', '{session}', 'rec-{i:04}', '{verdict}', 4)"
+        ));
+    }
+    let sql = format!(
+        "INSERT INTO recordings (recording_id, version, conflict, session_id, assistant_id, environment_id,
+            start_timestamp, stop_timestamp, received_at, metadata_json, path, container, encoding, sample_rate,
+            channels, sample_count, duration_ms, data_offset, data_len, size_bytes, sha256, auth_verdict, audio)
+         VALUES {};
+         INSERT INTO requests (received_at, method, path, headers_json, status, latency_us, outcome, session_id,
+            recording_id, auth_verdict, body_size)
+         VALUES {};",
+        recordings.join(",\n"),
+        requests.join(",\n")
+    );
+    match url {
+        StoreUrl::Sqlite(path) => {
+            earshot_core::SqliteStore::open(&path).unwrap().connect().unwrap().execute_batch(&sql).unwrap()
+        }
+        StoreUrl::Postgres(url) => drop(PgServer::shared().unwrap().psql(PgServer::name_of(&url), &sql)),
     }
     (dir, store)
 }
 
+common::both! {
 #[test]
 fn fast_unfiltered_pages_equal_the_general_query() {
     let (_dir, store) = seeded();
@@ -45,8 +66,12 @@ fn fast_unfiltered_pages_equal_the_general_query() {
     let first = store.sessions_page(&Filter::default(), 0, 40).unwrap().items;
     assert!(first.windows(2).all(|w| w[0].last_received_at >= w[1].last_received_at), "newest first");
     assert_eq!(first.iter().map(|s| s.recording_count).sum::<u64>(), 230);
+    let past_the_end = store.sessions_page(&Filter::default(), 45, 10).unwrap();
+    assert_eq!((past_the_end.items.len(), past_the_end.total), (0, 40));
+}
 }
 
+common::both! {
 #[test]
 fn filters_narrow_by_prefix_date_and_verdict() {
     let (_dir, store) = seeded();
@@ -67,4 +92,5 @@ fn filters_narrow_by_prefix_date_and_verdict() {
         store.requests_page(&Filter { verdict: Some(VerdictFilter::Invalid), ..Filter::default() }, 0, 50).unwrap();
     assert_eq!(requests.total, 14);
     assert!(requests.items.iter().all(|r| r.status == 401));
+}
 }
