@@ -3,9 +3,12 @@
 //! does not undo its neighbours), sends their change events to the other
 //! processes with `pg_notify` inside that transaction, and answers each job
 //! only after `COMMIT` returned. Several listeners' writers share the
-//! database; the unique indexes decide between them, and a job that lost a
-//! race (unique violation, deadlock) is rolled back to its savepoint and run
-//! again, reading afresh.
+//! database; the unique indexes decide between them. A job that lost a race
+//! for a row (unique violation) is rolled back to its savepoint and run again,
+//! reading afresh. Two groups that store the same recording ids take those
+//! ids' locks in one order, so they wait for each other instead of
+//! deadlocking; should a deadlock or serialization failure still happen, the
+//! whole group is rolled back, which frees the other group, and run again.
 //!
 //! When the server is unreachable every job of the group fails (the intake
 //! answers 503) and the next group asks the pool for a new connection, so
@@ -25,11 +28,19 @@ use crate::store::apply::{Writes, apply};
 use crate::store::job::{self, Envelope, gather};
 use crate::store::{Committed, DeleteTarget, Job, Removed, RetentionPolicy, Snapshot, StoreError, Writer};
 
-/// How often a job that lost a race to another listener is run again.
+/// How often a job, or a group, that lost a race to another listener is run again.
 const RACE_RETRIES: usize = 5;
 
-/// SQLSTATEs of a lost race: unique violation, deadlock detected, serialization failure.
-const RACES: [&str; 3] = ["23505", "40P01", "40001"];
+/// SQLSTATE of a lost race for one row: unique violation. The job runs again from its savepoint.
+const ROW_RACE: &str = "23505";
+
+/// SQLSTATEs of a lost race between transactions: deadlock detected, serialization failure.
+/// The group's locks must go, so the whole transaction runs again.
+const TRANSACTION_RACES: [&str; 2] = ["40P01", "40001"];
+
+/// The first key of the advisory locks on recording ids ("rec" in ASCII),
+/// apart from the migrations' single-key lock.
+const RECORDING_LOCKS: i32 = 0x0072_6563;
 
 /// Starts the writer thread.
 pub(super) fn start(shared: Arc<Shared>) -> Result<Writer, StoreError> {
@@ -54,7 +65,7 @@ fn write_loop(shared: &Shared, mut rx: mpsc::Receiver<Envelope>) {
                 .ok();
         }
         let results = match &client {
-            Some(c) => commit_group(&Db { client: c, handle }, &group, &shared.origin),
+            Some(c) => commit_with_retries(&Db { client: c, handle }, &group, &shared.origin),
             None => Err(shared.fault(StoreError::postgres("the server cannot be reached".into(), None))),
         };
         let results = results.unwrap_or_else(|fault| {
@@ -91,11 +102,36 @@ fn publish(events: &tokio::sync::broadcast::Sender<Event>, job: &Job, result: &R
     }
 }
 
-/// Commits `group` in one transaction. `Err` when the transaction as a
-/// whole failed (nothing of it committed); otherwise one result per job.
-fn commit_group(db: &Db<'_>, group: &[Envelope], origin: &str) -> Result<Vec<Result<Committed, String>>, String> {
-    let whole = |e: StoreError| e.to_string();
+/// Commits `group`, running it again while it loses races between
+/// transactions. `Err` when the transaction as a whole failed (nothing of
+/// it committed); otherwise one result per job.
+fn commit_with_retries(
+    db: &Db<'_>,
+    group: &[Envelope],
+    origin: &str,
+) -> Result<Vec<Result<Committed, String>>, String> {
+    let mut attempt = 0;
+    loop {
+        match commit_group(db, group, origin) {
+            Ok(results) => return Ok(results),
+            Err(JobFailed::Transaction(e)) if attempt < RACE_RETRIES => {
+                attempt += 1;
+                tracing::debug!(target: "earshot::store", "group of {} runs again ({attempt}): {e}", group.len());
+            }
+            Err(JobFailed::Transaction(e) | JobFailed::Group(e) | JobFailed::Alone(e)) => return Err(e.to_string()),
+        }
+    }
+}
+
+/// Commits `group` in one transaction: one result per job, or why the
+/// transaction as a whole failed (then it is rolled back).
+fn commit_group(db: &Db<'_>, group: &[Envelope], origin: &str) -> Result<Vec<Result<Committed, String>>, JobFailed> {
+    let whole = JobFailed::Group;
     db.batch("BEGIN").map_err(whole)?;
+    if let Err(e) = lock_recording_ids(db, group) {
+        let _ = db.batch("ROLLBACK");
+        return Err(e);
+    }
     let mut results = Vec::with_capacity(group.len());
     let mut payloads = Vec::new();
     for envelope in group {
@@ -105,9 +141,9 @@ fn commit_group(db: &Db<'_>, group: &[Envelope], origin: &str) -> Result<Vec<Res
                 results.push(Ok(done));
             }
             Err(JobFailed::Alone(e)) => results.push(Err(e.to_string())),
-            Err(JobFailed::Group(e)) => {
+            Err(failed) => {
                 let _ = db.batch("ROLLBACK");
-                return Err(whole(e));
+                return Err(failed);
             }
         }
     }
@@ -120,10 +156,39 @@ fn commit_group(db: &Db<'_>, group: &[Envelope], origin: &str) -> Result<Vec<Res
     Ok(results)
 }
 
+/// Takes, in one order for every writer, a transaction lock on each
+/// recording id that `group` stores. Two groups storing the same ids in
+/// different orders would otherwise each hold one row the other waits for.
+fn lock_recording_ids(db: &Db<'_>, group: &[Envelope]) -> Result<(), JobFailed> {
+    let ids: Vec<&str> = group
+        .iter()
+        .filter_map(|e| match &e.job {
+            Job::StoreRecording { recording, .. } => Some(recording.metadata.recording_id.as_str()),
+            _ => None,
+        })
+        .collect();
+    if ids.is_empty() {
+        return Ok(());
+    }
+    db.execute(
+        "SELECT pg_advisory_xact_lock($1, k)
+           FROM (SELECT DISTINCT hashtext(id) AS k FROM unnest($2::TEXT[]) AS id ORDER BY k) AS keys",
+        &[&RECORDING_LOCKS, &ids],
+    )
+    .map(drop)
+    .map_err(|e| if is_race(&e, &TRANSACTION_RACES) { JobFailed::Transaction(e) } else { JobFailed::Group(e) })
+}
+
+fn is_race(error: &StoreError, codes: &[&str]) -> bool {
+    matches!(error, StoreError::Postgres { code: Some(code), .. } if codes.contains(&code.as_str()))
+}
+
 /// Why a job did not commit.
 enum JobFailed {
     /// This job only (its savepoint was rolled back).
     Alone(StoreError),
+    /// The transaction lost a race with another one: the whole group runs again.
+    Transaction(StoreError),
     /// The connection or the transaction is gone: the whole group fails.
     Group(StoreError),
 }
@@ -140,10 +205,11 @@ fn apply_with_retries(db: &Db<'_>, envelope: &Envelope) -> Result<Committed, Job
             Err(e) => e,
         };
         db.batch("ROLLBACK TO SAVEPOINT job").map_err(JobFailed::Group)?;
-        let lost_race =
-            matches!(&error, StoreError::Postgres { code: Some(code), .. } if RACES.contains(&code.as_str()));
+        if is_race(&error, &TRANSACTION_RACES) {
+            return Err(JobFailed::Transaction(error));
+        }
         attempt += 1;
-        if !lost_race || attempt > RACE_RETRIES {
+        if !is_race(&error, &[ROW_RACE]) || attempt > RACE_RETRIES {
             return Err(JobFailed::Alone(error));
         }
     }
