@@ -170,6 +170,21 @@ impl PgServer {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
+    /// A `psql` in database `name` that runs the statements written to its
+    /// stdin as they arrive (stopping at the first error), shown as `app` in
+    /// `pg_stat_activity`: a second client holding a transaction open.
+    pub fn session(&self, name: &str, app: &str) -> std::process::Child {
+        let port = self.port.to_string();
+        let args = ["-h", "127.0.0.1", "-p", &port, "-U", "postgres", "-d", name, "-At", "-v", "ON_ERROR_STOP=1"];
+        Command::new(self.bin.join("psql"))
+            .args(args)
+            .env("PGAPPNAME", app)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap()
+    }
+
     /// The database name in `url` (from [`PgServer::database`]).
     pub fn name_of(url: &str) -> &str {
         url.rsplit('/').next().unwrap_or_default().split('?').next().unwrap_or_default()

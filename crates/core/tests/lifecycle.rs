@@ -10,16 +10,10 @@ use std::time::Instant;
 
 use chrono::{DateTime, TimeZone, Utc};
 use earshot_core::retention;
-use earshot_core::{
-    AuthConfig, Committed, DB_FILE, DeleteTarget, Intake, IntakeConfig, Job, Limits, RetentionPolicy, SqliteStore,
-    Store,
-};
-use serde_json::json;
+use earshot_core::{Committed, DB_FILE, DeleteTarget, Job, RetentionPolicy, SqliteStore, Store};
 use tempfile::TempDir;
 
 mod common;
-
-const BOUNDARY: &str = "LifecycleBoundary";
 
 /// A clock the test moves.
 #[derive(Clone)]
@@ -49,11 +43,7 @@ async fn listener() -> Listener {
     let dir = TempDir::new().unwrap();
     let store = common::open_store(&dir);
     let clock = TestClock::at(Utc.with_ymd_and_hms(2026, 11, 1, 9, 0, 0).unwrap());
-    let config = IntakeConfig { auth: AuthConfig::off(), max_body: 4 << 20, forward: None };
-    let intake = Intake::new(config, &store, clock.clock(), Limits::default()).unwrap();
-    let socket = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/audio-webhook", socket.local_addr().unwrap());
-    tokio::spawn(earshot_core::serve(socket, intake, std::future::pending()));
+    let url = common::serve(&store, clock.clock()).await;
     Listener { dir, store, url, clock }
 }
 
@@ -71,25 +61,7 @@ fn audio(seed: u32) -> Vec<u8> {
 }
 
 async fn send(url: &str, session: &str, recording: &str, audio: &[u8]) {
-    let metadata = json!({
-        "assistant_id": "a", "environment_id": "e", "session_id": session, "recording_id": recording,
-        "start_timestamp": "2026-11-01T08:59:58.000Z", "stop_timestamp": "2026-11-01T08:59:59.000Z"
-    });
-    let mut body = format!(
-        "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"metadata\"\r\n\r\n{metadata}\r\n--{BOUNDARY}\r\n\
-         Content-Disposition: form-data; name=\"audio_recording\"\r\nContent-Type: audio/mulaw;rate=8000\r\n\r\n"
-    )
-    .into_bytes();
-    body.extend_from_slice(audio);
-    body.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
-    let reply = reqwest::Client::new()
-        .post(url)
-        .header("content-type", format!("multipart/form-data; boundary={BOUNDARY}"))
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(reply.status(), 200, "{}", reply.text().await.unwrap());
+    common::send(url, session, recording, audio, "2026-11-01T08:59:58.000Z", "2026-11-01T08:59:59.000Z").await;
 }
 
 async fn submit(store: &Store, job: Job) -> Committed {

@@ -9,22 +9,14 @@ use std::time::{Duration, Instant};
 
 use earshot_core::analysis::{self, ANALYZER, Analyser, Progress};
 use earshot_core::bundle::{self, Selection};
-use earshot_core::{
-    AuthConfig, Committed, DeleteTarget, Intake, IntakeConfig, Job, Limits, Marker, ReviewChange, SqliteStore, Store,
-    Verdict,
-};
-use serde_json::json;
+use earshot_core::{Committed, DeleteTarget, Job, Marker, ReviewChange, SqliteStore, Store, Verdict};
 use tempfile::TempDir;
 
-const BOUNDARY: &str = "ReviewBoundary";
+mod common;
 
 async fn listener(dir: &TempDir) -> (Store, String) {
     let store = Store::open(dir.path()).unwrap();
-    let config = IntakeConfig { auth: AuthConfig::off(), max_body: 4 << 20, forward: None };
-    let intake = Intake::new(config, &store, earshot_core::system_clock(), Limits::default()).unwrap();
-    let socket = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/audio-webhook", socket.local_addr().unwrap());
-    tokio::spawn(earshot_core::serve(socket, intake, std::future::pending()));
+    let url = common::serve(&store, earshot_core::system_clock()).await;
     (store, url)
 }
 
@@ -42,26 +34,8 @@ fn tone(seed: u32) -> Vec<u8> {
 async fn send(url: &str, session: &str, recording: &str, audio: &[u8], span_s: f64) {
     let stop = chrono::DateTime::parse_from_rfc3339("2026-11-01T09:00:10.000Z").unwrap();
     let start = stop - chrono::Duration::milliseconds((span_s * 1000.0) as i64);
-    let metadata = json!({
-        "assistant_id": "a", "environment_id": "e", "session_id": session, "recording_id": recording,
-        "start_timestamp": start.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-        "stop_timestamp": stop.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-    });
-    let mut body = format!(
-        "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"metadata\"\r\n\r\n{metadata}\r\n--{BOUNDARY}\r\n\
-         Content-Disposition: form-data; name=\"audio_recording\"\r\nContent-Type: audio/mulaw;rate=8000\r\n\r\n"
-    )
-    .into_bytes();
-    body.extend_from_slice(audio);
-    body.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
-    let reply = reqwest::Client::new()
-        .post(url)
-        .header("content-type", format!("multipart/form-data; boundary={BOUNDARY}"))
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(reply.status(), 200, "{}", reply.text().await.unwrap());
+    let stamp = |t: chrono::DateTime<chrono::FixedOffset>| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    common::send(url, session, recording, audio, &stamp(start), &stamp(stop)).await;
 }
 
 async fn review(store: &Store, row: i64, change: ReviewChange) -> earshot_core::Review {

@@ -117,3 +117,99 @@ fn every_list_filter_is_a_query_postgresql_accepts() {
         assert_eq!(store.sessions_page(filter, 10, 50).unwrap().total, 0, "{filter:?}");
     }
 }
+
+/// Two writers' transactions caught in a deadlock: the writer's group holds
+/// one review and waits for another that a second client holds, while that
+/// client waits for the first. PostgreSQL aborts the writer's statement; the
+/// writer rolls its whole group back (freeing the other client) and runs it
+/// again, so every job of the group commits. Retrying only the statement
+/// kept the first review's lock and deadlocked again until the job failed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_group_caught_in_a_deadlock_runs_again_as_a_whole_and_every_job_commits() {
+    use std::io::Write;
+
+    use earshot_core::{Committed, ReviewChange};
+
+    let Some(pg) = PgServer::start() else { return };
+    let url = pg.database();
+    let name = PgServer::name_of(&url).to_string();
+    let store = Store::open_url(&StoreUrl::Postgres(url.clone())).unwrap();
+    let webhook = common::serve(&store, earshot_core::system_clock()).await;
+    let mut rows = Vec::new();
+    for (i, id) in ["gate", "first", "second"].into_iter().enumerate() {
+        let audio: Vec<u8> = (0..4000).map(|n| ((n * (i + 3)) % 251) as u8).collect();
+        common::send(&webhook, "call-lock", id, &audio, "2026-11-01T09:00:00.000Z", "2026-11-01T09:00:01.000Z").await;
+        rows.push(store.find_recording(id, None).unwrap().row);
+    }
+    let (gate, first, second) = (rows[0], rows[1], rows[2]);
+    let tag = |t: &str| ReviewChange { add_tags: vec![t.into()], ..ReviewChange::default() };
+    let review = |row: i64, change: ReviewChange| {
+        let writer = store.writer().unwrap();
+        tokio::spawn(async move {
+            writer.submit(Job::Review { row, change, now: "2026-11-01T10:00:00.000Z".into() }, Instant::now()).await
+        })
+    };
+    for row in [gate, first, second] {
+        assert!(matches!(review(row, tag("start")).await.unwrap(), Ok(Committed::Reviewed(_))));
+    }
+    let psql = |sql: &str| pg.psql(&name, sql).trim().to_string();
+    let wait_for = |what: &str, sql: &str| {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while psql(sql) != "t" {
+            assert!(Instant::now() < deadline, "waited 10 s for {what}");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    };
+    let blocked_by = |app: &str| {
+        format!(
+            "SELECT count(*) = 1 FROM pg_stat_activity WHERE (SELECT pid FROM pg_stat_activity WHERE application_name = '{app}') = ANY(pg_blocking_pids(pid))"
+        )
+    };
+    let run = |session: &mut std::process::Child, sql: &str| {
+        writeln!(session.stdin.as_mut().unwrap(), "{sql}").unwrap();
+    };
+
+    // The gate holds the writer while the two reviews queue up behind it, so they are one group.
+    let mut gatekeeper = pg.session(&name, "gatekeeper");
+    run(&mut gatekeeper, &format!("BEGIN; SELECT 1 FROM reviews WHERE recording_row = {gate} FOR UPDATE;"));
+    // The holder never detects the deadlock itself (its timeout is long), so the writer is the one aborted.
+    let mut holder = pg.session(&name, "holder");
+    run(
+        &mut holder,
+        &format!(
+            "BEGIN; SET LOCAL deadlock_timeout = '60s'; SELECT 1 FROM reviews WHERE recording_row = {second} FOR UPDATE;"
+        ),
+    );
+    wait_for(
+        "both sessions to hold their rows",
+        "SELECT count(*) = 2 FROM pg_stat_activity WHERE application_name IN ('gatekeeper', 'holder') AND state = 'idle in transaction'",
+    );
+    let gated = review(gate, tag("gate"));
+    wait_for("the writer to wait at the gate", &blocked_by("gatekeeper"));
+    let one = review(first, tag("one"));
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let two = review(second, tag("two"));
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    run(&mut gatekeeper, "COMMIT;");
+    // The writer's group [first, second] has locked `first` and waits for `second`.
+    wait_for("the writer to wait for the holder", &blocked_by("holder"));
+    run(&mut holder, &format!("UPDATE reviews SET note = 'held' WHERE recording_row = {first};"));
+    // The writer detects the deadlock after its deadlock_timeout (1 s) and rolls its group back.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    run(&mut holder, "COMMIT;");
+    drop(holder.stdin.take());
+    assert!(holder.wait().unwrap().success(), "the holder's transaction committed");
+    drop(gatekeeper.stdin.take());
+    assert!(gatekeeper.wait().unwrap().success());
+
+    for (what, job) in [("gate", gated), ("first", one), ("second", two)] {
+        let done = tokio::time::timeout(Duration::from_secs(20), job).await.expect("answered within 20 s").unwrap();
+        assert!(matches!(done, Ok(Committed::Reviewed(_))), "the {what} review committed: {done:?}");
+    }
+    let deadlocks = psql(&format!("SELECT deadlocks FROM pg_stat_database WHERE datname = '{name}'"));
+    assert!(deadlocks.parse::<u32>().unwrap() >= 1, "the deadlock happened (pg_stat_database.deadlocks = {deadlocks})");
+    let first_review = store.find_recording("first", None).unwrap().review;
+    assert_eq!(first_review.note, "held", "the other client's change stands");
+    assert_eq!(first_review.tags, ["one", "start"], "and the writer's, applied after it");
+    assert_eq!(store.find_recording("second", None).unwrap().review.tags, ["start", "two"]);
+}

@@ -121,3 +121,39 @@ pub fn fixture(mode: AuthMode, secret: &str, max_body: usize) -> Fixture {
     let intake = Intake::new(config, &store, Arc::new(now), Limits::default()).unwrap();
     Fixture { _dir: dir, store, intake }
 }
+
+/// Starts a listener over `store` on loopback (authentication off, the time
+/// from `clock`); its webhook URL.
+pub async fn serve(store: &Store, clock: earshot_core::Clock) -> String {
+    let config = IntakeConfig { auth: AuthConfig::off(), max_body: 4 << 20, forward: None };
+    let intake = Intake::new(config, store, clock, Limits::default()).unwrap();
+    let socket = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/audio-webhook", socket.local_addr().unwrap());
+    tokio::spawn(earshot_core::serve(socket, intake, std::future::pending()));
+    url
+}
+
+/// Posts `audio` to `url` as one recording whose metadata spans `start` to
+/// `stop` (RFC 3339), and expects `200`.
+pub async fn send(url: &str, session: &str, recording: &str, audio: &[u8], start: &str, stop: &str) {
+    const BOUNDARY: &str = "StoreTestBoundary";
+    let metadata = serde_json::json!({
+        "assistant_id": "a", "environment_id": "e", "session_id": session, "recording_id": recording,
+        "start_timestamp": start, "stop_timestamp": stop,
+    });
+    let mut body = format!(
+        "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"metadata\"\r\n\r\n{metadata}\r\n--{BOUNDARY}\r\n\
+         Content-Disposition: form-data; name=\"audio_recording\"\r\nContent-Type: audio/mulaw;rate=8000\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(audio);
+    body.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
+    let reply = reqwest::Client::new()
+        .post(url)
+        .header("content-type", format!("multipart/form-data; boundary={BOUNDARY}"))
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status(), 200, "{}", reply.text().await.unwrap());
+}
