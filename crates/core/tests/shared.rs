@@ -133,6 +133,8 @@ async fn a_group_caught_in_a_deadlock_runs_again_as_a_whole_and_every_job_commit
     let Some(pg) = PgServer::start() else { return };
     let url = pg.database();
     let name = PgServer::name_of(&url).to_string();
+    // The writer's connections look for a deadlock 3 s into a wait, so a busy machine has time to set one up.
+    pg.psql(&name, &format!("ALTER DATABASE {name} SET deadlock_timeout = '3s'"));
     let store = Store::open_url(&StoreUrl::Postgres(url.clone())).unwrap();
     let webhook = common::serve(&store, earshot_core::system_clock()).await;
     let mut rows = Vec::new();
@@ -154,9 +156,9 @@ async fn a_group_caught_in_a_deadlock_runs_again_as_a_whole_and_every_job_commit
     }
     let psql = |sql: &str| pg.psql(&name, sql).trim().to_string();
     let wait_for = |what: &str, sql: &str| {
-        let deadline = Instant::now() + Duration::from_secs(10);
+        let deadline = Instant::now() + Duration::from_secs(30);
         while psql(sql) != "t" {
-            assert!(Instant::now() < deadline, "waited 10 s for {what}");
+            assert!(Instant::now() < deadline, "waited 30 s for {what}");
             std::thread::sleep(Duration::from_millis(10));
         }
     };
@@ -180,10 +182,12 @@ async fn a_group_caught_in_a_deadlock_runs_again_as_a_whole_and_every_job_commit
             "BEGIN; SET LOCAL deadlock_timeout = '60s'; SELECT 1 FROM reviews WHERE recording_row = {second} FOR UPDATE;"
         ),
     );
-    wait_for(
-        "both sessions to hold their rows",
-        "SELECT count(*) = 2 FROM pg_stat_activity WHERE application_name IN ('gatekeeper', 'holder') AND state = 'idle in transaction'",
-    );
+    let idle = |apps: &str, n: usize| {
+        format!(
+            "SELECT count(*) = {n} FROM pg_stat_activity WHERE application_name IN ({apps}) AND state = 'idle in transaction'"
+        )
+    };
+    wait_for("both sessions to hold their rows", &idle("'gatekeeper', 'holder'", 2));
     let gated = review(gate, tag("gate"));
     wait_for("the writer to wait at the gate", &blocked_by("gatekeeper"));
     let one = review(first, tag("one"));
@@ -194,8 +198,12 @@ async fn a_group_caught_in_a_deadlock_runs_again_as_a_whole_and_every_job_commit
     // The writer's group [first, second] has locked `first` and waits for `second`.
     wait_for("the writer to wait for the holder", &blocked_by("holder"));
     run(&mut holder, &format!("UPDATE reviews SET note = 'held' WHERE recording_row = {first};"));
-    // The writer detects the deadlock after its deadlock_timeout (1 s) and rolls its group back.
-    tokio::time::sleep(Duration::from_millis(2500)).await;
+    wait_for(
+        "the holder to wait for the writer",
+        "SELECT count(*) = 1 FROM pg_stat_activity WHERE application_name = 'holder' AND wait_event_type = 'Lock'",
+    );
+    // The writer detects the deadlock and rolls its group back, which lets the holder's update through.
+    wait_for("the holder's update to go through", &idle("'holder'", 1));
     run(&mut holder, "COMMIT;");
     drop(holder.stdin.take());
     assert!(holder.wait().unwrap().success(), "the holder's transaction committed");
